@@ -1,0 +1,89 @@
+# posetrackd build. `make` builds build/posetrackd; `make check` installs
+# what is missing, builds the sanitizer test build and runs every test
+# against throwaway servers; `make demo` and `make bench` likewise.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+CLANG ?= clang
+
+WARN := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
+INCLUDES := -Iprotocol -Iworker
+LIBS := -luv -lhiredis -ljansson -lm
+OPT ?= -O2 -g
+ASAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+        -fno-sanitize-recover=undefined
+
+PROTOCOL_SRC := $(sort $(wildcard protocol/*.c))
+WORKER_SRC := $(sort $(filter-out worker/main.c,$(wildcard worker/*.c)))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+OBJ := $(patsubst %.c,build/obj/%.o,$(PROTOCOL_SRC) $(WORKER_SRC))
+ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(PROTOCOL_SRC) $(WORKER_SRC))
+UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+.PHONY: all check demo bench install fuzz unit test-build format clean deps
+
+all: build/posetrackd
+
+build/posetrackd: $(OBJ) build/obj/worker/main.o
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(OPT) $(INCLUDES) -MMD -MP -c -o $@ $<
+
+build/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(ASAN) $(INCLUDES) -MMD -MP -c -o $@ $<
+
+build/asan/posetrackd: $(ASAN_OBJ) build/asan/worker/main.o
+	$(CC) $(ASAN) -o $@ $^ $(LIBS)
+
+build/asan/tests/%: tests/unit/%.c $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(ASAN) $(INCLUDES) -o $@ $^ $(LIBS) -lcmocka
+
+build/fuzz/%: tests/fuzz/%.c $(PROTOCOL_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
+	    $(INCLUDES) -o $@ $^ -ljansson -lm
+
+unit: $(UNIT_BIN)
+fuzz: $(FUZZ_BIN)
+test-build: build/posetrackd build/asan/posetrackd unit fuzz
+
+deps:
+	scripts/install-deps
+
+check: deps
+	$(MAKE) test-build
+	scripts/run-tests
+
+demo: deps
+	$(MAKE) build/posetrackd
+	scripts/demo
+
+bench: deps
+	$(MAKE) build/posetrackd
+	scripts/bench
+
+install: build/posetrackd
+	install -D -m 0755 build/posetrackd $(DESTDIR)$(PREFIX)/bin/posetrackd
+	install -D -m 0644 systemd/posetrackd.service \
+	    $(DESTDIR)/lib/systemd/system/posetrackd.service
+	install -D -m 0644 systemd/posetrackd.env \
+	    $(DESTDIR)/etc/default/posetrackd
+	install -D -m 0644 docs/posetrackd.8 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8/posetrackd.8
+
+format:
+	clang-format -i protocol/*.[ch] worker/*.[ch] tests/unit/*.c \
+	    tests/fuzz/*.c
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

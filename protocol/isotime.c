@@ -1,0 +1,135 @@
+/* isotime: a strict parser and two formatters for Celery's timestamps.
+ *
+ * Calendar arithmetic is done by hand (days from civil date) instead of
+ * timegm(), so parsing never depends on the process time zone. */
+#include "isotime.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <time.h>
+
+static int digits(const char *s, size_t len, size_t pos, int n, int *out)
+{
+    if (pos + (size_t)n > len)
+        return -1;
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = s[pos + (size_t)i];
+        if (c < '0' || c > '9')
+            return -1;
+        v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * algorithm). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 ? 28 + leap : dm[m - 1];
+}
+
+int isotime_parse(const char *s, size_t len, double *epoch)
+{
+    int y, mo, d, h, mi, sec = 0;
+    size_t p = 0;
+    if (digits(s, len, 0, 4, &y) || len < 16 || s[4] != '-' ||
+        digits(s, len, 5, 2, &mo) || s[7] != '-' || digits(s, len, 8, 2, &d) ||
+        (s[10] != 'T' && s[10] != ' ') || digits(s, len, 11, 2, &h) ||
+        s[13] != ':' || digits(s, len, 14, 2, &mi))
+        return -1;
+    p = 16;
+    double frac = 0;
+    if (p < len && s[p] == ':') {
+        if (digits(s, len, p + 1, 2, &sec))
+            return -1;
+        p += 3;
+        if (p < len && (s[p] == '.' || s[p] == ',')) {
+            p++;
+            double scale = 0.1;
+            size_t start = p;
+            while (p < len && s[p] >= '0' && s[p] <= '9') {
+                frac += (s[p] - '0') * scale;
+                scale /= 10;
+                p++;
+            }
+            if (p == start)
+                return -1;
+        }
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+        mi > 59 || sec > 60)
+        return -1;
+    int offset = 0;
+    if (p < len && s[p] == 'Z') {
+        p++;
+    } else if (p < len && (s[p] == '+' || s[p] == '-')) {
+        int oh, om = 0;
+        int sign = s[p] == '-' ? -1 : 1;
+        if (digits(s, len, p + 1, 2, &oh))
+            return -1;
+        p += 3;
+        if (p < len && s[p] == ':')
+            p++;
+        if (p < len) {
+            if (digits(s, len, p, 2, &om))
+                return -1;
+            p += 2;
+        }
+        if (oh > 23 || om > 59)
+            return -1;
+        offset = sign * (oh * 3600 + om * 60);
+    }
+    if (p != len)
+        return -1;
+    int64_t days = days_from_civil(y, mo, d);
+    *epoch = (double)(days * 86400 + h * 3600 + mi * 60 + sec - offset) + frac;
+    return 0;
+}
+
+static void split_utc(double epoch, struct tm *tm, long *usec)
+{
+    double whole = floor(epoch);
+    long us = lround((epoch - whole) * 1e6);
+    if (us >= 1000000) {
+        us -= 1000000;
+        whole += 1;
+    }
+    time_t t = (time_t)whole;
+    gmtime_r(&t, tm);
+    *usec = us;
+}
+
+void isotime_format_naive(buf *out, double epoch)
+{
+    struct tm tm;
+    long us;
+    split_utc(epoch, &tm, &us);
+    buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (us)
+        buf_printf(out, ".%06ld", us);
+}
+
+void isotime_format_log(buf *out, double epoch)
+{
+    struct tm tm;
+    long us;
+    split_utc(epoch, &tm, &us);
+    buf_printf(out, "%04d-%02d-%02d %02d:%02d:%02d,%03ld", tm.tm_year + 1900,
+               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+               us / 1000);
+}

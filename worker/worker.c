@@ -1,0 +1,603 @@
+/* worker: message intake, dispatch under the concurrency limit, result
+ * storage and shutdown, all on one libuv loop.
+ *
+ * Flow control is credit based: the worker may hold prefetch_limit
+ * unacknowledged messages (Celery's prefetch: concurrency x multiplier);
+ * it tells the broker how many more it can take after every change.
+ * Messages waiting for an eta do not count, as Celery raises its prefetch
+ * for them, but their number is bounded by MAX_ETA_HELD.
+ *
+ * Nothing is lost on shutdown: messages not started go back to their
+ * queue; running acks-late messages that cannot finish go back too;
+ * running early-acked ones get Celery's WorkerLostError. */
+#include "worker.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+
+#include "backend_redis.h"
+#include "broker_redis.h"
+#include "log.h"
+#include "redis_url.h"
+#include "sd_notify.h"
+#include "task_registry.h"
+#include "worker_internal.h"
+
+#ifndef POSETRACKD_VERSION
+#define POSETRACKD_VERSION "0.1.0"
+#endif
+
+/* Upper bound on eta/countdown messages held in memory at once; beyond it
+ * the worker stops taking messages until some are due. */
+#define MAX_ETA_HELD 65536
+/* After the shutdown grace period, tasks asked to stop get this long to
+ * send their last words before they are stopped outright. */
+#define CANCEL_GRACE_MS 2000
+
+double worker_now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void link_request(worker *w, struct task_run *r)
+{
+    r->prev = NULL;
+    r->next = w->requests;
+    if (w->requests)
+        w->requests->prev = r;
+    w->requests = r;
+}
+
+static void unlink_request(worker *w, struct task_run *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        w->requests = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    r->prev = r->next = NULL;
+}
+
+static void push_ready(worker *w, struct task_run *r)
+{
+    r->state = REQUEST_READY;
+    r->ready_next = NULL;
+    if (w->ready_tail)
+        w->ready_tail->ready_next = r;
+    else
+        w->ready_head = r;
+    w->ready_tail = r;
+}
+
+static struct task_run *pop_ready(worker *w)
+{
+    struct task_run *r = w->ready_head;
+    if (r) {
+        w->ready_head = r->ready_next;
+        if (!w->ready_head)
+            w->ready_tail = NULL;
+        r->ready_next = NULL;
+    }
+    return r;
+}
+
+static void remove_ready(worker *w, struct task_run *r)
+{
+    struct task_run **p = &w->ready_head, *prev = NULL;
+    while (*p && *p != r) {
+        prev = *p;
+        p = &(*p)->ready_next;
+    }
+    if (!*p)
+        return;
+    *p = r->ready_next;
+    if (w->ready_tail == r)
+        w->ready_tail = prev;
+    r->ready_next = NULL;
+}
+
+static void update_credit(worker *w)
+{
+    size_t credit = 0;
+    if (w->phase == WORKER_RUNNING && w->neta < MAX_ETA_HELD &&
+        w->nunacked < w->prefetch_limit)
+        credit = w->prefetch_limit - w->nunacked;
+    w->broker->ops->set_credit(w->broker, credit);
+}
+
+void worker_store(worker *w, const result_meta *m, const char *reply_to,
+                  const char *correlation_id)
+{
+    if (!w->backend)
+        return;
+    buf meta;
+    buf_init(&meta);
+    result_meta_encode(&meta, m);
+    backend_state st = {m->task_id, m->status, meta.data, meta.len, reply_to,
+                        correlation_id};
+    w->backend->ops->store(w->backend, &st);
+    buf_free(&meta);
+}
+
+void worker_ack(worker *w, struct task_run *r)
+{
+    if (r->acked)
+        return;
+    r->acked = 1;
+    if (r->state != REQUEST_ETA)
+        w->nunacked--;
+    if (r->tag)
+        w->broker->ops->ack(w->broker, r->tag);
+}
+
+/* Gives an unacknowledged message back to the broker instead of acking. */
+static void hand_back(worker *w, struct task_run *r)
+{
+    if (r->acked)
+        return;
+    r->acked = 1;
+    if (r->state != REQUEST_ETA)
+        w->nunacked--;
+    if (r->tag)
+        w->broker->ops->requeue(w->broker, r->tag, r->queue, r->raw,
+                                r->raw_len);
+}
+
+static void maybe_close(worker *w);
+
+static void dispatch(worker *w)
+{
+    /* Tasks that finish inside start() re-enter here through
+     * worker_request_done(); the outer loop does the work. */
+    if (w->dispatching)
+        return;
+    w->dispatching = 1;
+    while (w->phase == WORKER_RUNNING &&
+           w->nrunning < w->cfg->concurrency && w->ready_head) {
+        struct task_run *r = pop_ready(w);
+        if (request_expired(r, worker_now())) {
+            request_revoke(r, "expired");
+            continue;
+        }
+        if (!w->cfg->acks_late)
+            worker_ack(w, r);
+        r->state = REQUEST_RUNNING;
+        w->nrunning++;
+        request_start(r);
+    }
+    w->dispatching = 0;
+}
+
+static void free_handed_back(worker *w, struct task_run *r)
+{
+    unlink_request(w, r);
+    if (r->state == REQUEST_ETA)
+        w->neta--;
+    request_free(r);
+}
+
+void worker_request_done(worker *w, struct task_run *r)
+{
+    unlink_request(w, r);
+    if (r->state == REQUEST_RUNNING) {
+        w->nrunning--;
+        w->processed++;
+    } else if (r->state == REQUEST_READY) {
+        remove_ready(w, r);
+    }
+    worker_ack(w, r);
+    if (r->state == REQUEST_ETA)
+        w->neta--;
+    request_free(r);
+    if (w->phase == WORKER_RUNNING) {
+        dispatch(w);
+        update_credit(w);
+    } else {
+        maybe_close(w);
+    }
+}
+
+static void eta_due(uv_timer_t *t)
+{
+    struct task_run *r = t->data;
+    worker *w = r->w;
+    w->neta--;
+    w->nunacked++;
+    push_ready(w, r);
+    dispatch(w);
+    update_credit(w);
+}
+
+/* Finds the task id in the tail of an oversized kombu envelope, where the
+ * headers follow the body. */
+static void id_from_tail(const char *tail, size_t len, celery_msg *m)
+{
+    const char *h = memmem(tail, len, "\"headers\": {", 12);
+    if (!h)
+        return;
+    h += 11;
+    json_t *hd = json_loadb(h, len - (size_t)(h - tail),
+                            JSON_DISABLE_EOF_CHECK | JSON_DECODE_INT_AS_REAL,
+                            NULL);
+    const char *id = json_string_value(json_object_get(hd, "id"));
+    const char *task = json_string_value(json_object_get(hd, "task"));
+    if (id && strlen(id) <= CELERY_MSG_MAX_NAME)
+        m->id = xstrdup(id);
+    if (task && strlen(task) <= CELERY_MSG_MAX_NAME)
+        m->task = xstrdup(task);
+    json_decref(hd);
+}
+
+/* A message that cannot run: logged, acked, and answered with a FAILURE
+ * when its id is known. */
+static void reject(worker *w, struct task_run *r, const char *exc_type,
+                   const char *exc_module, const char *why)
+{
+    log_error("Received invalid task message%s%s: %s", r->msg.id ? " " : "",
+              r->msg.id ? r->msg.id : "", why);
+    if (r->msg.id)
+        request_fail(r, exc_type, exc_module, why);
+    r->finished = 1;
+    worker_request_done(w, r);
+}
+
+static void accept_request(worker *w, struct task_run *r)
+{
+    double now = worker_now();
+    log_info("Task %s[%s] received", r->msg.task, r->msg.id);
+    if (request_expired(r, now)) {
+        request_revoke(r, "expired");
+        return;
+    }
+    if (r->msg.has_eta && r->msg.eta > now) {
+        r->state = REQUEST_ETA;
+        w->neta++;
+        w->nunacked--;
+        uint64_t ms = (uint64_t)((r->msg.eta - now) * 1000) + 1;
+        uv_timer_start(&r->timer, eta_due, ms, 0);
+        return;
+    }
+    push_ready(w, r);
+    dispatch(w);
+}
+
+static void on_message(broker *b, const broker_delivery *d, void *data)
+{
+    (void)b;
+    worker *w = data;
+    struct task_run *r = request_new(w, d->status == BROKER_DELIVERY_OK
+                                            ? d->tag
+                                            : NULL,
+                                     d->queue, d->raw, d->len);
+    link_request(w, r);
+    r->state = REQUEST_READY;
+    r->acked = 0;
+    w->nunacked++;
+    buf err;
+    buf_init(&err);
+    if (d->status == BROKER_DELIVERY_OVERSIZED) {
+        id_from_tail(d->raw, d->len, &r->msg);
+        buf_printf(&err, "message of %zu bytes exceeds the %zu-byte limit",
+                   d->full_len, w->cfg->max_message_size);
+        reject(w, r, "DecodeError", "kombu.exceptions", err.data);
+    } else {
+        celery_msg_status st =
+            celery_msg_decode(d->raw, d->len, &r->msg, &err);
+        const char *et, *em;
+        celery_msg_status_exc(st, &et, &em);
+        r->def = r->msg.task ? task_registry_find(r->msg.task) : NULL;
+        if (st != CELERY_MSG_OK) {
+            reject(w, r, et, em, err.data);
+        } else if (!r->def) {
+            log_error("Received unregistered task of type '%s'. The message "
+                      "has been ignored and discarded.",
+                      r->msg.task);
+            request_fail(r, "NotRegistered", "celery.exceptions",
+                         r->msg.task);
+            r->finished = 1;
+            worker_request_done(w, r);
+        } else {
+            accept_request(w, r);
+        }
+    }
+    buf_free(&err);
+    update_credit(w);
+}
+
+static void on_touch(uv_timer_t *t)
+{
+    worker *w = t->data;
+    size_t n = 0, cap = 0;
+    const char **tags = NULL;
+    for (struct task_run *r = w->requests; r; r = r->next) {
+        if (r->acked || !r->tag)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            tags = xrealloc(tags, cap * sizeof(char *));
+        }
+        tags[n++] = r->tag;
+    }
+    w->broker->ops->touch(w->broker, tags, n);
+    free(tags);
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+    (void)t;
+    sd_notify_send("WATCHDOG=1");
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void close_handles(worker *w)
+{
+    uv_close((uv_handle_t *)&w->touch_timer, handle_closed);
+    uv_close((uv_handle_t *)&w->shutdown_timer, handle_closed);
+    uv_close((uv_handle_t *)&w->watchdog_timer, handle_closed);
+    uv_close((uv_handle_t *)&w->sig_term, handle_closed);
+    uv_close((uv_handle_t *)&w->sig_int, handle_closed);
+    uv_close((uv_handle_t *)&w->sig_quit, handle_closed);
+}
+
+static void on_backend_closed(void *data)
+{
+    worker *w = data;
+    w->backend = NULL;
+    close_handles(w);
+}
+
+static void on_broker_closed(broker *b, void *data)
+{
+    (void)b;
+    worker *w = data;
+    w->broker = NULL;
+    if (w->backend)
+        w->backend->ops->close(w->backend, on_backend_closed, w);
+    else
+        close_handles(w);
+}
+
+static void maybe_close(worker *w)
+{
+    if (w->phase == WORKER_RUNNING || w->phase == WORKER_CLOSING ||
+        w->nrunning > 0)
+        return;
+    w->phase = WORKER_CLOSING;
+    uv_timer_stop(&w->shutdown_timer);
+    uv_timer_stop(&w->touch_timer);
+    log_info("worker: all tasks ended; closing the broker and backend");
+    w->broker->ops->close(w->broker, on_broker_closed, w);
+}
+
+/* Every message not started goes back to its queue, first in line. */
+static void hand_back_unstarted(worker *w)
+{
+    struct task_run *r = w->requests, *next;
+    size_t n = 0;
+    for (; r; r = next) {
+        next = r->next;
+        if (r->state == REQUEST_RUNNING)
+            continue;
+        if (r->state == REQUEST_READY)
+            remove_ready(w, r);
+        hand_back(w, r);
+        free_handed_back(w, r);
+        n++;
+    }
+    if (n)
+        log_info("worker: returned %zu unstarted message(s) to the broker", n);
+}
+
+/* Stops every running task now. Unacknowledged messages go back to the
+ * broker; acknowledged ones would be lost, so they are reported as Celery
+ * reports a worker that died under its task. */
+static void abort_running(worker *w)
+{
+    struct task_run *r = w->requests, *next;
+    for (; r; r = next) {
+        next = r->next;
+        if (r->state != REQUEST_RUNNING || r->finished)
+            continue;
+        request_abort(r);
+        if (!r->acked) {
+            log_warning("Task %s[%s] stopped by shutdown; returned to the "
+                        "queue",
+                        r->msg.task, r->msg.id);
+            hand_back(w, r);
+        } else {
+            log_error("Task %s[%s] stopped by shutdown", r->msg.task,
+                      r->msg.id);
+            request_fail(r, "WorkerLostError", "billiard.exceptions",
+                         "Worker exited prematurely: shutdown.");
+        }
+        r->finished = 1;
+        worker_request_done(w, r);
+    }
+}
+
+static void on_cancel_grace(uv_timer_t *t)
+{
+    worker *w = t->data;
+    abort_running(w);
+    maybe_close(w);
+}
+
+static void on_shutdown_grace(uv_timer_t *t)
+{
+    worker *w = t->data;
+    w->phase = WORKER_CANCELLED;
+    log_warning("worker: %zu task(s) still running after %gs; asking them to "
+                "stop",
+                w->nrunning, w->cfg->shutdown_timeout);
+    struct task_run *r = w->requests, *next;
+    for (; r; r = next) {
+        next = r->next;
+        if (r->state == REQUEST_RUNNING)
+            request_cancel(r, TASK_CANCEL_SHUTDOWN);
+    }
+    if (w->phase != WORKER_CLOSING)
+        uv_timer_start(&w->shutdown_timer, on_cancel_grace, CANCEL_GRACE_MS,
+                       0);
+}
+
+void worker_shutdown(worker *w, int cold)
+{
+    if (w->phase == WORKER_CLOSING)
+        return;
+    if (w->phase == WORKER_RUNNING) {
+        log_warning("worker: %s shutdown (MainProcess)", cold ? "Cold" : "Warm");
+        sd_notify_send("STOPPING=1");
+        w->phase = WORKER_DRAINING;
+        w->broker->ops->stop_consuming(w->broker);
+        hand_back_unstarted(w);
+        if (!cold && w->nrunning > 0)
+            uv_timer_start(&w->shutdown_timer, on_shutdown_grace,
+                           (uint64_t)(w->cfg->shutdown_timeout * 1000), 0);
+    } else if (cold) {
+        log_warning("worker: Cold shutdown (MainProcess)");
+    }
+    if (cold) {
+        w->phase = WORKER_CANCELLED;
+        uv_timer_stop(&w->shutdown_timer);
+        abort_running(w);
+    }
+    maybe_close(w);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    worker *w = h->data;
+    /* A second TERM/INT during a warm shutdown escalates, as in Celery. */
+    int cold = signum == SIGQUIT || w->phase != WORKER_RUNNING;
+    worker_shutdown(w, cold);
+}
+
+worker *worker_new(uv_loop_t *loop, const config *cfg)
+{
+    worker *w = xcalloc(1, sizeof(*w));
+    w->loop = loop;
+    w->cfg = cfg;
+    w->prefetch_limit = (size_t)cfg->concurrency * cfg->prefetch_multiplier;
+    uv_timer_init(loop, &w->touch_timer);
+    uv_timer_init(loop, &w->shutdown_timer);
+    uv_timer_init(loop, &w->watchdog_timer);
+    w->touch_timer.data = w->shutdown_timer.data = w;
+    w->watchdog_timer.data = w;
+    uv_signal_init(loop, &w->sig_term);
+    uv_signal_init(loop, &w->sig_int);
+    uv_signal_init(loop, &w->sig_quit);
+    w->sig_term.data = w->sig_int.data = w->sig_quit.data = w;
+    return w;
+}
+
+static int make_backend(worker *w, buf *err)
+{
+    if (strcmp(w->cfg->result_backend, "disabled") == 0)
+        return 0;
+    redis_url u;
+    if (redis_url_parse(w->cfg->result_backend, &u, err))
+        return -1;
+    w->backend = backend_redis_new(w->loop, &u, w->cfg->result_expires);
+    redis_url_free(&u);
+    return 0;
+}
+
+int worker_start(worker *w, buf *err)
+{
+    redis_url u;
+    if (redis_url_parse(w->cfg->broker_url, &u, err))
+        return -1;
+    broker_redis_options bo = {
+        .queues = (const char *const *)w->cfg->queues,
+        .nqueues = w->cfg->nqueues,
+        .visibility_timeout = w->cfg->visibility_timeout,
+        .max_message_size = w->cfg->max_message_size,
+        .on_message = on_message,
+        .data = w,
+    };
+    w->broker = broker_redis_new(w->loop, &u, &bo);
+    redis_url_free(&u);
+    if (make_backend(w, err))
+        return -1;
+    if (w->backend)
+        w->backend->ops->start(w->backend);
+    w->broker->ops->start(w->broker);
+    update_credit(w);
+    /* Held messages are re-stamped four times per visibility timeout, so
+     * no other worker restores a message this worker still holds. */
+    uint64_t touch_ms = (uint64_t)(w->cfg->visibility_timeout * 1000 / 4);
+    uv_timer_start(&w->touch_timer, on_touch, touch_ms, touch_ms);
+    uint64_t wd = sd_notify_watchdog_usec();
+    if (wd)
+        uv_timer_start(&w->watchdog_timer, on_watchdog, wd / 2000, wd / 2000);
+    uv_signal_start(&w->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&w->sig_int, on_signal, SIGINT);
+    uv_signal_start(&w->sig_quit, on_signal, SIGQUIT);
+    sd_notify_send("READY=1\nSTATUS=consuming");
+    return 0;
+}
+
+static void banner_url(buf *out, const char *url)
+{
+    redis_url u;
+    buf ignored;
+    buf_init(&ignored);
+    if (redis_url_parse(url, &u, &ignored) == 0) {
+        redis_url_format(out, &u);
+        redis_url_free(&u);
+    } else {
+        buf_append_str(out, url);
+    }
+    buf_free(&ignored);
+}
+
+void worker_print_banner(const worker *w)
+{
+    const config *c = w->cfg;
+    struct utsname un;
+    uname(&un);
+    buf b;
+    buf_init(&b);
+    buf_printf(&b, " -------------- %s v%s\n", c->hostname, POSETRACKD_VERSION);
+    buf_printf(&b, "--- ***** ----- %s-%s-%s\n", un.sysname, un.release,
+               un.machine);
+    buf_append_str(&b, "- ** ---------- [config]\n");
+    buf_append_str(&b, "- ** ---------- .> app:         posetrackd\n");
+    buf_append_str(&b, "- ** ---------- .> transport:   ");
+    banner_url(&b, c->broker_url);
+    buf_append_str(&b, "\n- ** ---------- .> results:     ");
+    banner_url(&b, c->result_backend);
+    buf_printf(&b,
+               "\n- *** --- * --- .> concurrency: %u (event loop), prefetch "
+               "%zu%s\n",
+               c->concurrency, w->prefetch_limit,
+               c->acks_late ? ", acks late" : "");
+    buf_append_str(&b, "--- ***** -----\n -------------- [queues]\n");
+    for (size_t i = 0; i < c->nqueues; i++)
+        buf_printf(&b, "                .> %-16s exchange=%s(direct) key=%s\n",
+                   c->queues[i], c->queues[i], c->queues[i]);
+    buf_append_str(&b, "\n[tasks]\n");
+    for (size_t i = 0; i < task_registry_count(); i++)
+        buf_printf(&b, "  . %s\n", task_registry_at(i)->name);
+    buf_append_char(&b, '\n');
+    fwrite(b.data, 1, b.len, stdout);
+    fflush(stdout);
+    buf_free(&b);
+}
+
+void worker_free(worker *w)
+{
+    free(w);
+}

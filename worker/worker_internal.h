@@ -1,0 +1,98 @@
+/* worker_internal: the structures shared by worker.c (message intake,
+ * dispatch, shutdown) and request.c (one request's lifecycle and the task
+ * API). Not for use outside worker/. */
+#ifndef POSETRACKD_WORKER_INTERNAL_H
+#define POSETRACKD_WORKER_INTERNAL_H
+
+#include <uv.h>
+
+#include "backend.h"
+#include "broker.h"
+#include "celery_msg.h"
+#include "config.h"
+#include "result_meta.h"
+#include "task.h"
+
+typedef enum request_state {
+    REQUEST_ETA,     /* held until its eta */
+    REQUEST_READY,   /* waiting for a free slot */
+    REQUEST_RUNNING, /* the task has been started */
+} request_state;
+
+typedef enum worker_phase {
+    WORKER_RUNNING,
+    WORKER_DRAINING,  /* warm shutdown: running tasks may finish */
+    WORKER_CANCELLED, /* grace over: running tasks were asked to stop */
+    WORKER_CLOSING,   /* broker and backend are being closed */
+} worker_phase;
+
+typedef struct worker worker;
+
+/* One message being handled: a task_run to the task. Owned by the worker;
+ * lives from delivery until its outcome is stored (or it is handed back to
+ * the broker), then freed when its timer handle closes. */
+struct task_run {
+    worker *w;
+    celery_msg msg;
+    char *raw; /* the delivered message, for requeueing */
+    size_t raw_len;
+    char *tag; /* NULL: nothing to ack */
+    char *queue;
+    const task_def *def;
+    request_state state;
+    int acked;
+    int in_call;  /* inside a task callback: completion is deferred */
+    int finished; /* an outcome was reported */
+    int revoked;  /* terminated by revoke: REVOKED overrides the outcome */
+    double time_start;
+    uv_timer_t timer; /* eta, then the soft and hard time limits */
+    int soft_pending;
+    double hard_at; /* seconds since the epoch, 0 = none */
+    void *data;
+    struct task_run *prev, *next;   /* worker.requests */
+    struct task_run *ready_next;    /* worker.ready FIFO */
+};
+
+struct worker {
+    uv_loop_t *loop;
+    const config *cfg;
+    broker *broker;
+    backend *backend;
+    worker_phase phase;
+    struct task_run *requests; /* every live request */
+    struct task_run *ready_head, *ready_tail;
+    size_t nunacked; /* held, not acked, not waiting for an eta */
+    size_t neta;
+    size_t nrunning;
+    unsigned long processed;
+    int dispatching; /* inside dispatch(): re-entry is a no-op */
+    size_t prefetch_limit;
+    uv_timer_t touch_timer;
+    uv_timer_t shutdown_timer;
+    uv_signal_t sig_term, sig_int, sig_quit;
+    uv_timer_t watchdog_timer;
+    int closed_handles;
+};
+
+double worker_now(void);
+/* Stores a state document in the backend (if any). */
+void worker_store(worker *w, const result_meta *m, const char *reply_to,
+                  const char *correlation_id);
+void worker_ack(worker *w, struct task_run *r);
+/* Called when a request has ended: frees it and lets more run. */
+void worker_request_done(worker *w, struct task_run *r);
+
+/* request.c */
+struct task_run *request_new(worker *w, const char *tag, const char *queue,
+                             const char *raw, size_t len);
+void request_start(struct task_run *r);
+void request_fail(struct task_run *r, const char *exc_type,
+                  const char *exc_module, const char *message);
+void request_revoke(struct task_run *r, const char *reason);
+/* Stops a running task now; the worker decides its outcome. */
+void request_abort(struct task_run *r);
+void request_cancel(struct task_run *r, task_cancel_reason why);
+void request_free(struct task_run *r);
+int request_expired(const struct task_run *r, double now);
+
+#endif
