@@ -1,12 +1,14 @@
-/* celery_msg: the kombu envelope is parsed with jansson (it is small and
- * fully read); the body is only validated and scanned into spans, so task
- * arguments reach tasks byte for byte as the client encoded them.
+/* celery_msg: decoding without building a tree. The envelope is validated
+ * once by the span scanner, then each object is walked once and the fields
+ * Celery defines are picked out by name; the body is only validated and
+ * scanned into spans, so task arguments reach tasks byte for byte as the
+ * client encoded them (big integers, exact floats, unicode).
  *
  * Field names and defaults follow celery/app/amqp.py (as_task_v2,
  * as_task_v1) and kombu/transport/virtual/base.py (Message). */
 #include "celery_msg.h"
 
-#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base64.h"
@@ -14,57 +16,119 @@
 
 static const char content_json[] = "application/json";
 
-/* A copy of obj[key] if it is a string of at most max bytes without NUL
- * or control bytes, else NULL. Ids and names are used in Redis keys and log
- * lines, so anything unprintable is refused rather than escaped. */
-static char *get_str(json_t *obj, const char *key, size_t max)
+/* Fills out[i] with the value of member names[i] of obj (len 0 when
+ * absent). Later duplicates win, as in Python's json. */
+static void pick(json_span obj, const char *const *names, size_t n,
+                 json_span *out)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!json_is_string(v))
+    memset(out, 0, n * sizeof(*out));
+    size_t pos = 0;
+    json_span key, val;
+    while (json_span_object_next(obj, &pos, &key, &val)) {
+        for (size_t i = 0; i < n; i++) {
+            if (json_span_key_is(key, names[i])) {
+                out[i] = val;
+                break;
+            }
+        }
+    }
+}
+
+/* A copy of a string value of at most max bytes without NUL or control
+ * bytes, else NULL. Ids and names are used in Redis keys and log lines, so
+ * anything unprintable is refused rather than escaped. */
+static char *span_str(json_span v, size_t max)
+{
+    if (json_span_kind(v) != JSON_KIND_STRING || v.len > 6 * max + 2)
         return NULL;
-    const char *s = json_string_value(v);
-    size_t n = json_string_length(v);
-    if (n > max)
+    buf b;
+    buf_init(&b);
+    if (json_span_string(v, &b) || b.len > max) {
+        buf_free(&b);
         return NULL;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20)
+    }
+    for (size_t i = 0; i < b.len; i++) {
+        if ((unsigned char)b.data[i] < 0x20) {
+            buf_free(&b);
             return NULL;
-    return xstrndup(s, n);
+        }
+    }
+    return buf_detach(&b, NULL);
 }
 
-static int get_time(json_t *obj, const char *key, double *out, buf *err)
+/* 1 if v is the string lit exactly (no escapes needed for our literals). */
+static int span_str_is(json_span v, const char *lit)
 {
-    json_t *v = json_object_get(obj, key);
-    if (!v || json_is_null(v))
+    size_t n = strlen(lit);
+    return v.len == n + 2 && v.p[0] == '"' && memcmp(v.p + 1, lit, n) == 0;
+}
+
+static int get_time(json_span v, const char *name, int *has, double *out,
+                    buf *err)
+{
+    *has = 0;
+    if (v.len == 0 || json_span_kind(v) == JSON_KIND_NULL)
         return 0;
-    if (json_is_string(v) &&
-        isotime_parse(json_string_value(v), json_string_length(v), out) == 0)
-        return 1;
-    buf_printf(err, "%s is not an ISO-8601 time", key);
-    return -1;
+    char *s = span_str(v, 64);
+    int ok = s && isotime_parse(s, strlen(s), out) == 0;
+    free(s);
+    if (!ok) {
+        buf_printf(err, "%s is not an ISO-8601 time", name);
+        return -1;
+    }
+    *has = 1;
+    return 0;
 }
 
-static double get_positive(json_t *v)
+static double positive_number(json_span v)
 {
-    if (!json_is_number(v))
+    double d;
+    if (json_span_number(v, &d) || !(d > 0))
         return 0;
-    double d = json_number_value(v);
-    return d > 0 ? d : 0;
+    return d;
 }
 
-static void read_timelimit(json_t *tl, celery_msg *m)
+static void read_timelimit(json_span tl, celery_msg *m)
 {
-    if (!json_is_array(tl))
+    size_t pos = 0;
+    json_span v;
+    if (json_span_kind(tl) != JSON_KIND_ARRAY)
         return;
-    m->time_limit = get_positive(json_array_get(tl, 0));
-    m->soft_time_limit = get_positive(json_array_get(tl, 1));
+    if (json_span_array_next(tl, &pos, &v))
+        m->time_limit = positive_number(v);
+    if (json_span_array_next(tl, &pos, &v))
+        m->soft_time_limit = positive_number(v);
 }
+
+enum {
+    TF_ID,
+    TF_TASK,
+    TF_ETA,
+    TF_EXPIRES,
+    TF_TIMELIMIT,
+    TF_RETRIES,
+    TF_ROOT_ID,
+    TF_PARENT_ID,
+    TF_GROUP,
+    TF_ORIGIN,
+    TF_ARGSREPR,
+    TF_KWARGSREPR,
+    TF_IGNORE_RESULT,
+    TF_ARGS,
+    TF_KWARGS,
+    TF_COUNT
+};
+
+static const char *const task_field_names[TF_COUNT] = {
+    "id",        "task",   "eta",      "expires",    "timelimit",
+    "retries",   "root_id", "parent_id", "group",     "origin",
+    "argsrepr",  "kwargsrepr", "ignore_result", "args", "kwargs"};
 
 /* Fields common to v2 headers and the v1 body. */
-static int read_task_fields(json_t *h, celery_msg *m, buf *err)
+static int read_task_fields(const json_span *f, celery_msg *m, buf *err)
 {
-    m->id = get_str(h, "id", CELERY_MSG_MAX_NAME);
-    m->task = get_str(h, "task", CELERY_MSG_MAX_NAME);
+    m->id = span_str(f[TF_ID], CELERY_MSG_MAX_NAME);
+    m->task = span_str(f[TF_TASK], CELERY_MSG_MAX_NAME);
     if (!m->id) {
         buf_append_str(err, "missing or invalid task id");
         return -1;
@@ -73,115 +137,134 @@ static int read_task_fields(json_t *h, celery_msg *m, buf *err)
         buf_append_str(err, "missing or invalid task name");
         return -1;
     }
-    json_t *r = json_object_get(h, "retries");
-    m->retries = json_is_number(r) ? (long)json_number_value(r) : 0;
-    int e = get_time(h, "eta", &m->eta, err);
-    int x = get_time(h, "expires", &m->expires, err);
-    if (e < 0 || x < 0)
+    double retries;
+    if (json_span_number(f[TF_RETRIES], &retries) == 0 && retries >= 0 &&
+        retries < 1e9)
+        m->retries = (long)retries;
+    if (get_time(f[TF_ETA], "eta", &m->has_eta, &m->eta, err) ||
+        get_time(f[TF_EXPIRES], "expires", &m->has_expires, &m->expires, err))
         return -1;
-    m->has_eta = e;
-    m->has_expires = x;
-    read_timelimit(json_object_get(h, "timelimit"), m);
+    read_timelimit(f[TF_TIMELIMIT], m);
+    m->root_id = span_str(f[TF_ROOT_ID], CELERY_MSG_MAX_NAME);
+    m->parent_id = span_str(f[TF_PARENT_ID], CELERY_MSG_MAX_NAME);
+    m->group = span_str(f[TF_GROUP], CELERY_MSG_MAX_NAME);
+    m->origin = span_str(f[TF_ORIGIN], CELERY_MSG_MAX_NAME);
+    m->ignore_result = json_span_kind(f[TF_IGNORE_RESULT]) == JSON_KIND_TRUE;
     return 0;
 }
 
-static void read_properties(json_t *env, celery_msg *m)
+enum { PF_BODY_ENCODING, PF_TAG, PF_INFO, PF_PRIORITY, PF_REPLY_TO, PF_CORR };
+static const char *const prop_names[] = {"body_encoding", "delivery_tag",
+                                         "delivery_info", "priority",
+                                         "reply_to",      "correlation_id"};
+
+static void read_properties(json_span props, json_span *body_encoding,
+                            celery_msg *m)
 {
-    json_t *props = json_object_get(env, "properties");
-    json_t *di = json_object_get(props, "delivery_info");
-    m->delivery_tag = get_str(props, "delivery_tag", CELERY_MSG_MAX_NAME);
-    m->exchange = get_str(di, "exchange", CELERY_MSG_MAX_NAME);
-    m->routing_key = get_str(di, "routing_key", CELERY_MSG_MAX_NAME);
-    m->reply_to = get_str(props, "reply_to", CELERY_MSG_MAX_NAME);
-    m->correlation_id = get_str(props, "correlation_id", CELERY_MSG_MAX_NAME);
-    json_t *pri = json_object_get(props, "priority");
-    m->priority = json_is_number(pri) ? (int)json_number_value(pri) : 0;
+    json_span p[6], di[2];
+    static const char *const di_names[] = {"exchange", "routing_key"};
+    pick(props, prop_names, 6, p);
+    pick(p[PF_INFO], di_names, 2, di);
+    *body_encoding = p[PF_BODY_ENCODING];
+    m->delivery_tag = span_str(p[PF_TAG], CELERY_MSG_MAX_NAME);
+    m->exchange = span_str(di[0], CELERY_MSG_MAX_NAME);
+    m->routing_key = span_str(di[1], CELERY_MSG_MAX_NAME);
+    m->reply_to = span_str(p[PF_REPLY_TO], CELERY_MSG_MAX_NAME);
+    m->correlation_id = span_str(p[PF_CORR], CELERY_MSG_MAX_NAME);
+    double pri;
+    if (json_span_number(p[PF_PRIORITY], &pri) == 0 && pri >= 0 && pri <= 255)
+        m->priority = (int)pri;
 }
 
 /* Decodes the body string into m->body per properties.body_encoding. */
-static celery_msg_status decode_body(json_t *env, celery_msg *m, buf *err)
+static celery_msg_status decode_body(json_span body, json_span encoding,
+                                     celery_msg *m, buf *err)
 {
-    json_t *body = json_object_get(env, "body");
-    if (!json_is_string(body)) {
-        buf_append_str(err, "body is not a string");
-        return CELERY_MSG_DECODE_ERROR;
-    }
-    json_t *props = json_object_get(env, "properties");
-    const char *enc = json_string_value(json_object_get(props, "body_encoding"));
-    buf out;
+    buf text, out;
+    buf_init(&text);
     buf_init(&out);
-    if (enc && strcmp(enc, "base64") == 0) {
-        if (base64_decode(&out, json_string_value(body),
-                          json_string_length(body)) != 0) {
-            buf_free(&out);
+    celery_msg_status st = CELERY_MSG_OK;
+    if (json_span_kind(body) != JSON_KIND_STRING ||
+        json_span_string(body, &text)) {
+        buf_append_str(err, "body is not a string");
+        st = CELERY_MSG_DECODE_ERROR;
+    } else if (span_str_is(encoding, "base64")) {
+        if (base64_decode(&out, text.data, text.len) != 0) {
             buf_append_str(err, "body is not valid base64");
-            return CELERY_MSG_DECODE_ERROR;
+            st = CELERY_MSG_DECODE_ERROR;
         }
-    } else if (enc) {
-        buf_printf(err, "unsupported body encoding '%.40s'", enc);
-        return CELERY_MSG_DECODE_ERROR;
+    } else if (encoding.len && json_span_kind(encoding) != JSON_KIND_NULL) {
+        buf_printf(err, "unsupported body encoding %.*s",
+                   (int)(encoding.len > 40 ? 40 : encoding.len), encoding.p);
+        st = CELERY_MSG_DECODE_ERROR;
     } else {
-        buf_append(&out, json_string_value(body), json_string_length(body));
+        buf_append(&out, text.data, text.len);
     }
-    m->body = buf_detach(&out, &m->body_len);
+    buf_free(&text);
+    if (st == CELERY_MSG_OK)
+        m->body = buf_detach(&out, &m->body_len);
+    buf_free(&out);
+    return st;
+}
+
+static celery_msg_status check_content(json_span ct, json_span ce, buf *err)
+{
+    if (!span_str_is(ct, content_json)) {
+        /* kombu's wording, so operators recognise it. */
+        buf_printf(err,
+                   "Refusing to deserialize untrusted content of type %.*s",
+                   (int)(ct.len > 80 ? 80 : ct.len), ct.len ? ct.p : "(none)");
+        return CELERY_MSG_DISALLOWED;
+    }
+    if (ce.len && !span_str_is(ce, "utf-8") && !span_str_is(ce, "utf8")) {
+        buf_printf(err, "unsupported content encoding %.*s",
+                   (int)(ce.len > 40 ? 40 : ce.len), ce.p);
+        return CELERY_MSG_DECODE_ERROR;
+    }
     return CELERY_MSG_OK;
 }
 
-static celery_msg_status check_content(json_t *env, buf *err)
+static int check_args(celery_msg *m, buf *err)
 {
-    const char *ct = json_string_value(json_object_get(env, "content-type"));
-    const char *ce =
-        json_string_value(json_object_get(env, "content-encoding"));
-    if (!ct || strcmp(ct, content_json) != 0) {
-        /* kombu's wording, so operators recognise it. */
-        buf_printf(err,
-                   "Refusing to deserialize untrusted content of type %.80s",
-                   ct ? ct : "(none)");
-        return CELERY_MSG_DISALLOWED;
+    if (json_span_kind(m->args) != JSON_KIND_ARRAY) {
+        buf_append_str(err, "task args must be a list");
+        return -1;
     }
-    if (ce && strcmp(ce, "utf-8") != 0 && strcmp(ce, "utf8") != 0) {
-        buf_printf(err, "unsupported content encoding '%.40s'", ce);
-        return CELERY_MSG_DECODE_ERROR;
+    if (json_span_kind(m->kwargs) != JSON_KIND_OBJECT) {
+        buf_append_str(err, "task keyword arguments must be a mapping");
+        return -1;
     }
-    return CELERY_MSG_OK;
+    return 0;
 }
 
 /* v2 body: [args, kwargs, embed]. */
 static celery_msg_status scan_v2_body(celery_msg *m, json_span body, buf *err)
 {
+    json_span parts[3];
+    size_t pos = 0, n = 0;
+    json_span v;
     if (json_span_kind(body) != JSON_KIND_ARRAY) {
         buf_append_str(err, "v2 body is not a list [args, kwargs, embed]");
         return CELERY_MSG_INVALID;
     }
-    json_span parts[3];
-    size_t pos = 0, n = 0;
-    json_span v;
-    while (json_span_array_next(body, &pos, &v)) {
-        if (n == 3) {
-            n++;
-            break;
-        }
-        parts[n++] = v;
+    while (n < 4 && json_span_array_next(body, &pos, &v)) {
+        if (n < 3)
+            parts[n] = v;
+        n++;
     }
     if (n != 3) {
         buf_append_str(err, "v2 body must have 3 items [args, kwargs, embed]");
         return CELERY_MSG_INVALID;
     }
+    m->args = parts[0];
+    m->kwargs = parts[1];
+    if (check_args(m, err))
+        return CELERY_MSG_INVALID;
     json_kind ek = json_span_kind(parts[2]);
-    if (json_span_kind(parts[0]) != JSON_KIND_ARRAY) {
-        buf_append_str(err, "task args must be a list");
-        return CELERY_MSG_INVALID;
-    }
-    if (json_span_kind(parts[1]) != JSON_KIND_OBJECT) {
-        buf_append_str(err, "task keyword arguments must be a mapping");
-        return CELERY_MSG_INVALID;
-    }
     if (ek != JSON_KIND_OBJECT && ek != JSON_KIND_NULL) {
         buf_append_str(err, "task embed must be a mapping");
         return CELERY_MSG_INVALID;
     }
-    m->args = parts[0];
-    m->kwargs = parts[1];
     return CELERY_MSG_OK;
 }
 
@@ -191,69 +274,45 @@ static const json_span empty_kwargs = {"{}", 2};
 /* v1 body: a dict with task, id, args, kwargs and the scheduling fields. */
 static celery_msg_status read_v1_body(celery_msg *m, json_span body, buf *err)
 {
+    json_span f[TF_COUNT];
     if (json_span_kind(body) != JSON_KIND_OBJECT) {
         buf_append_str(err, "message has no task name header and its body "
                             "is not a v1 task dict");
         return CELERY_MSG_INVALID;
     }
-    json_error_t jerr;
-    json_t *d = json_loadb(body.p, body.len,
-                           JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &jerr);
-    if (!d) {
-        buf_printf(err, "v1 body: %s", jerr.text);
-        return CELERY_MSG_DECODE_ERROR;
-    }
-    int rc = read_task_fields(d, m, err);
-    json_decref(d);
-    if (rc)
+    pick(body, task_field_names, TF_COUNT, f);
+    if (read_task_fields(f, m, err))
         return CELERY_MSG_INVALID;
-    m->args = empty_args;
-    m->kwargs = empty_kwargs;
-    size_t pos = 0;
-    json_span key, val;
-    while (json_span_object_next(body, &pos, &key, &val)) {
-        if (json_span_key_is(key, "args"))
-            m->args = val;
-        else if (json_span_key_is(key, "kwargs"))
-            m->kwargs = val;
-    }
-    if (json_span_kind(m->args) != JSON_KIND_ARRAY) {
-        buf_append_str(err, "task args must be a list");
-        return CELERY_MSG_INVALID;
-    }
-    if (json_span_kind(m->kwargs) != JSON_KIND_OBJECT) {
-        buf_append_str(err, "task keyword arguments must be a mapping");
-        return CELERY_MSG_INVALID;
-    }
+    m->args = f[TF_ARGS].len ? f[TF_ARGS] : empty_args;
+    m->kwargs = f[TF_KWARGS].len ? f[TF_KWARGS] : empty_kwargs;
     m->protocol = 1;
-    return CELERY_MSG_OK;
+    return check_args(m, err) ? CELERY_MSG_INVALID : CELERY_MSG_OK;
 }
 
-static void read_v2_headers(json_t *h, celery_msg *m)
-{
-    m->root_id = get_str(h, "root_id", CELERY_MSG_MAX_NAME);
-    m->parent_id = get_str(h, "parent_id", CELERY_MSG_MAX_NAME);
-    m->group = get_str(h, "group", CELERY_MSG_MAX_NAME);
-    m->origin = get_str(h, "origin", CELERY_MSG_MAX_NAME);
-    m->argsrepr = get_str(h, "argsrepr", 1 << 20);
-    m->kwargsrepr = get_str(h, "kwargsrepr", 1 << 20);
-    m->ignore_result = json_is_true(json_object_get(h, "ignore_result"));
-}
+enum { EF_BODY, EF_CT, EF_CE, EF_HEADERS, EF_PROPERTIES };
+static const char *const env_names[] = {"body", "content-type",
+                                        "content-encoding", "headers",
+                                        "properties"};
 
-static celery_msg_status decode_envelope(json_t *env, celery_msg *m, buf *err)
+static celery_msg_status decode_envelope(json_span env, celery_msg *m,
+                                         buf *err)
 {
-    read_properties(env, m);
-    json_t *h = json_object_get(env, "headers");
-    int v2 = json_is_object(h) && json_object_get(h, "task");
+    json_span e[5], h[TF_COUNT], encoding;
+    pick(env, env_names, 5, e);
+    read_properties(e[EF_PROPERTIES], &encoding, m);
+    pick(e[EF_HEADERS], task_field_names, TF_COUNT, h);
+    int v2 = h[TF_TASK].len > 0;
     /* The id and name come first so that every later failure can be
      * answered with a FAILURE under the right id. */
     if (v2 && read_task_fields(h, m, err))
         return CELERY_MSG_INVALID;
-    if (v2)
-        read_v2_headers(h, m);
-    celery_msg_status st = check_content(env, err);
+    if (v2) {
+        m->argsrepr = span_str(h[TF_ARGSREPR], 1 << 20);
+        m->kwargsrepr = span_str(h[TF_KWARGSREPR], 1 << 20);
+    }
+    celery_msg_status st = check_content(e[EF_CT], e[EF_CE], err);
     if (st == CELERY_MSG_OK)
-        st = decode_body(env, m, err);
+        st = decode_body(e[EF_BODY], encoding, m, err);
     if (st != CELERY_MSG_OK)
         return st;
     json_span body;
@@ -271,21 +330,16 @@ celery_msg_status celery_msg_decode(const char *raw, size_t len,
                                     celery_msg *m, buf *err)
 {
     memset(m, 0, sizeof(*m));
-    json_error_t jerr;
-    json_t *env = json_loadb(raw, len, JSON_DECODE_INT_AS_REAL, &jerr);
-    if (!env) {
-        buf_printf(err, "envelope is not JSON: %s at byte %d", jerr.text,
-                   jerr.position);
+    json_span env;
+    if (!json_span_whole(raw, len, &env)) {
+        buf_append_str(err, "envelope is not valid JSON");
         return CELERY_MSG_BAD_ENVELOPE;
     }
-    if (!json_is_object(env)) {
-        json_decref(env);
+    if (json_span_kind(env) != JSON_KIND_OBJECT) {
         buf_append_str(err, "envelope is not a JSON object");
         return CELERY_MSG_BAD_ENVELOPE;
     }
-    celery_msg_status st = decode_envelope(env, m, err);
-    json_decref(env);
-    return st;
+    return decode_envelope(env, m, err);
 }
 
 void celery_msg_free(celery_msg *m)

@@ -7,6 +7,7 @@
  * stack. */
 #include "json_span.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "utf8.h"
@@ -278,4 +279,112 @@ int json_span_key_is(json_span key, const char *name)
 {
     size_t n = strlen(name);
     return key.len == n + 2 && memcmp(key.p + 1, name, n) == 0;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static void put_utf8(buf *out, unsigned cp)
+{
+    char b[4];
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        buf_append(out, b, 1);
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xc0 | (cp >> 6));
+        b[1] = (char)(0x80 | (cp & 0x3f));
+        buf_append(out, b, 2);
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xe0 | (cp >> 12));
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        b[2] = (char)(0x80 | (cp & 0x3f));
+        buf_append(out, b, 3);
+    } else {
+        b[0] = (char)(0xf0 | (cp >> 18));
+        b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        b[3] = (char)(0x80 | (cp & 0x3f));
+        buf_append(out, b, 4);
+    }
+}
+
+/* One escape at p (after the backslash); returns bytes consumed or 0. */
+static size_t unescape(const char *p, size_t avail, buf *out)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const char *k = avail ? memchr(from, p[0], sizeof(from) - 1) : NULL;
+    if (k) {
+        buf_append_char(out, to[k - from]);
+        return 1;
+    }
+    unsigned cp, lo;
+    if (avail < 5 || p[0] != 'u' || hex4(p + 1, &cp))
+        return 0;
+    if (cp >= 0xdc00 && cp <= 0xdfff)
+        return 0;
+    if (cp < 0xd800 || cp > 0xdbff) {
+        put_utf8(out, cp);
+        return 5;
+    }
+    if (avail < 11 || p[5] != '\\' || p[6] != 'u' || hex4(p + 7, &lo) ||
+        lo < 0xdc00 || lo > 0xdfff)
+        return 0;
+    put_utf8(out, 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00));
+    return 11;
+}
+
+int json_span_string(json_span v, buf *out)
+{
+    if (json_span_kind(v) != JSON_KIND_STRING || v.len < 2)
+        return -1;
+    const char *p = v.p + 1, *end = v.p + v.len - 1;
+    while (p < end) {
+        const char *bs = memchr(p, '\\', (size_t)(end - p));
+        if (!bs) {
+            buf_append(out, p, (size_t)(end - p));
+            break;
+        }
+        buf_append(out, p, (size_t)(bs - p));
+        size_t n = unescape(bs + 1, (size_t)(end - bs - 1), out);
+        if (n == 0)
+            return -1;
+        p = bs + 1 + n;
+    }
+    if (!out->data)
+        buf_reserve(out, 0);
+    return 0;
+}
+
+int json_span_number(json_span v, double *out)
+{
+    char tmp[64];
+    if (json_span_kind(v) != JSON_KIND_NUMBER)
+        return -1;
+    if (v.len >= sizeof(tmp)) {
+        /* Longer than any double needs: let strtod see it all. */
+        char *big = xstrndup(v.p, v.len);
+        *out = strtod(big, NULL);
+        free(big);
+        return 0;
+    }
+    memcpy(tmp, v.p, v.len);
+    tmp[v.len] = '\0';
+    *out = strtod(tmp, NULL);
+    return 0;
 }

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 typedef struct json_span {
     const char *p;
     size_t len;
@@ -47,5 +49,12 @@ int json_span_object_next(json_span obj, size_t *pos, json_span *key,
                           json_span *val);
 /* 1 if key (a raw literal) equals the plain ASCII name, without escapes. */
 int json_span_key_is(json_span key, const char *name);
+/* Decodes a validated string span (escapes, surrogate pairs) into out,
+ * appending UTF-8. Returns 0, or -1 if v is not a string or holds an
+ * unpaired surrogate. */
+int json_span_string(json_span v, buf *out);
+/* The value of a number span as a double. Returns 0, or -1 if v is not a
+ * number. */
+int json_span_number(json_span v, double *out);
 
 #endif

@@ -74,22 +74,6 @@ static void sleep_fired(uv_timer_t *t)
     sleep_finish(s);
 }
 
-/* Parses a JSON number that is not a bool, as Python's time.sleep takes. */
-static int parse_seconds(json_span v, double *out)
-{
-    if (json_span_kind(v) != JSON_KIND_NUMBER)
-        return -1;
-    char tmp[64];
-    if (v.len >= sizeof(tmp)) {
-        *out = HUGE_VAL;
-        return 0;
-    }
-    memcpy(tmp, v.p, v.len);
-    tmp[v.len] = '\0';
-    *out = strtod(tmp, NULL);
-    return 0;
-}
-
 static void sleep_start(task_run *run)
 {
     static const pyargs_param params[] = {{"seconds", 1}};
@@ -104,7 +88,7 @@ static void sleep_start(task_run *run)
     }
     buf_free(&err);
     double secs;
-    if (parse_seconds(val, &secs)) {
+    if (json_span_number(val, &secs)) {
         task_run_fail(run, "TypeError", "builtins",
                       "'%.*s' object cannot be interpreted as a number",
                       (int)(val.len > 40 ? 40 : val.len), val.p);
