@@ -301,7 +301,8 @@ static celery_msg_status decode_envelope(json_span env, celery_msg *m,
     pick(env, env_names, 5, e);
     read_properties(e[EF_PROPERTIES], &encoding, m);
     pick(e[EF_HEADERS], task_field_names, TF_COUNT, h);
-    int v2 = h[TF_TASK].len > 0;
+    /* A header id without a task name is a broken v2 message, not v1. */
+    int v2 = h[TF_TASK].len > 0 || h[TF_ID].len > 0;
     /* The id and name come first so that every later failure can be
      * answered with a FAILURE under the right id. */
     if (v2 && read_task_fields(h, m, err))

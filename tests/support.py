@@ -1,0 +1,180 @@
+"""Test and benchmark support: throwaway servers and workers on loopback.
+
+Everything here talks to real programs: redis-server, the posetrackd
+binary, and the Python Celery worker and client from Debian
+(/usr/bin/python3). Each server lives in its own temporary directory and
+is stopped by the object that started it.
+"""
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = "/usr/bin/python3"
+POSETRACKD = os.environ.get("PT_BIN", os.path.join(ROOT, "build/asan/posetrackd"))
+TESTS_APP_DIR = os.path.join(ROOT, "tests", "integration")
+
+
+def free_port():
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
+    """Polls predicate until it is true; bounded in time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Redis:
+    """A redis-server on 127.0.0.1 in a temporary directory."""
+
+    def __init__(self, port=None):
+        self.dir = tempfile.mkdtemp(prefix="pt-redis-")
+        self.port = port or free_port()
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", self.dir,
+             "--logfile", os.path.join(self.dir, "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import redis
+        self.client = redis.Redis(host="127.0.0.1", port=self.port)
+        wait_for(self._ping, 10, what="redis-server")
+
+    def _ping(self):
+        try:
+            return self.client.ping()
+        except Exception:
+            return False
+
+    def url(self, db=0):
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+
+class Worker:
+    """A posetrackd process; its log is kept in a file for assertions."""
+
+    def __init__(self, broker, *args, env=None, binary=None, name=None,
+                 wrapper=None):
+        fd, self.logpath = tempfile.mkstemp(prefix="pt-worker-", suffix=".log")
+        os.close(fd)
+        self.name = name or f"pt{free_port()}@%h"
+        cmd = list(wrapper or []) + [binary or POSETRACKD, "-b", broker,
+                                     "-n", self.name, "-l", "info"]
+        cmd += list(args)
+        e = dict(os.environ)
+        e.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        e.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        e.update(env or {})
+        self.log = open(self.logpath, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=e)
+        wait_for(lambda: "ready." in self.text() or self.proc.poll() is not None,
+                 30, what="posetrackd start")
+        if self.proc.poll() is not None:
+            raise AssertionError("posetrackd exited at start:\n" + self.text())
+
+    def text(self):
+        with open(self.logpath, "r", errors="replace") as f:
+            return f.read()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def send(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Stops the worker and returns its exit code; sanitizer reports
+        make the test fail."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("posetrackd did not stop:\n" + self.text()[-3000:])
+        self.log.close()
+        text = self.text()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                       "runtime error:"):
+            if marker in text:
+                raise AssertionError("sanitizer report:\n" + text[-6000:])
+        return self.proc.returncode
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+
+class PyWorker:
+    """The real Python Celery worker running tests_app."""
+
+    def __init__(self, broker, *args, name=None):
+        fd, self.logpath = tempfile.mkstemp(prefix="pt-pyworker-", suffix=".log")
+        os.close(fd)
+        self.name = name or f"py{free_port()}@%h"
+        env = dict(os.environ, PT_BROKER=broker,
+                   PYTHONPATH=TESTS_APP_DIR)
+        self.log = open(self.logpath, "wb")
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "celery", "-A", "tests_app", "worker", "-n", self.name,
+             "-l", "info", "--without-heartbeat", "--without-gossip",
+             "--without-mingle"] + list(args),
+            stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=TESTS_APP_DIR)
+        wait_for(lambda: " ready." in self.text() or self.proc.poll() is not None,
+                 60, what="celery worker start")
+        if self.proc.poll() is not None:
+            raise AssertionError("celery worker exited:\n" + self.text())
+
+    def text(self):
+        with open(self.logpath, "r", errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def celery_app(broker, backend=None, **conf):
+    from celery import Celery
+    app = Celery("client", broker=broker, backend=backend or broker)
+    app.conf.update(**conf)
+    return app
+
+
+def run_module_tests(module_globals):
+    """Lets a test file run alone: python3 test_x.py"""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import runner
+    sys.exit(runner.main([module_globals["__file__"]]))
