@@ -81,9 +81,14 @@ class Worker:
         fd, self.logpath = tempfile.mkstemp(prefix="pt-worker-", suffix=".log")
         os.close(fd)
         self.name = name or f"pt{free_port()}@%h"
-        cmd = list(wrapper or []) + [binary or POSETRACKD, "-b", broker,
-                                     "-n", self.name, "-l", "info"]
-        cmd += list(args)
+        cmd = list(wrapper or []) + [binary or POSETRACKD]
+        if broker:
+            cmd += ["-b", broker]
+        cmd += ["-n", self.name, "-l", "info"] + list(args)
+        # With --logfile the log lines go there, the banner to stdout.
+        self.readypath = self.logpath
+        if "--logfile" in args:
+            self.readypath = args[list(args).index("--logfile") + 1]
         e = dict(os.environ)
         e.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         e.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
@@ -91,14 +96,21 @@ class Worker:
         self.log = open(self.logpath, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
                                      env=e)
-        wait_for(lambda: "ready." in self.text() or self.proc.poll() is not None,
-                 30, what="posetrackd start")
+        wait_for(lambda: "ready." in self._read(self.readypath) or
+                 self.proc.poll() is not None, 30, what="posetrackd start")
         if self.proc.poll() is not None:
             raise AssertionError("posetrackd exited at start:\n" + self.text())
 
+    @staticmethod
+    def _read(path):
+        try:
+            with open(path, "r", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
     def text(self):
-        with open(self.logpath, "r", errors="replace") as f:
-            return f.read()
+        return self._read(self.logpath)
 
     def alive(self):
         return self.proc.poll() is None

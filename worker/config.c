@@ -259,9 +259,14 @@ static int load_file(config *c, const char *path, buf *err)
             buf_printf(err, "%s:%d: unknown setting '%.80s'", path, lineno,
                        key);
             rc = -1;
-        } else if (set_opt(c, o, value, err)) {
-            buf_printf(err, " (%s:%d)", path, lineno);
-            rc = -1;
+        } else {
+            buf why;
+            buf_init(&why);
+            if (set_opt(c, o, value, &why)) {
+                buf_printf(err, "%s:%d: %s", path, lineno, why.data);
+                rc = -1;
+            }
+            buf_free(&why);
         }
     }
     fclose(f);
@@ -406,13 +411,16 @@ static config_result finish(config *c, buf *err)
     c->hostname = buf_detach(&h, NULL);
     redis_url u;
     if (redis_url_parse(c->broker_url, &u, err)) {
-        buf_printf(err, " (--broker %.200s)", c->broker_url);
+        buf_printf(err, ": --broker / $CELERY_BROKER_URL '%.200s'",
+                   c->broker_url);
         return CONFIG_ERROR;
     }
     redis_url_free(&u);
     if (strcmp(c->result_backend, "disabled") != 0) {
         if (redis_url_parse(c->result_backend, &u, err)) {
-            buf_printf(err, " (--result-backend %.200s)", c->result_backend);
+            buf_printf(err, ": --result-backend / $CELERY_RESULT_BACKEND "
+                            "'%.200s'",
+                       c->result_backend);
             return CONFIG_ERROR;
         }
         redis_url_free(&u);
