@@ -4,6 +4,9 @@
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+UNITDIR ?= /lib/systemd/system
+ENVFILE ?= /etc/default/posetrackd
+MANDIR ?= $(PREFIX)/share/man
 CC ?= cc
 CLANG ?= clang
 
@@ -72,12 +75,14 @@ bench: deps
 
 install: build/posetrackd
 	install -D -m 0755 build/posetrackd $(DESTDIR)$(PREFIX)/bin/posetrackd
-	install -D -m 0644 systemd/posetrackd.service \
-	    $(DESTDIR)/lib/systemd/system/posetrackd.service
-	install -D -m 0644 systemd/posetrackd.env \
-	    $(DESTDIR)/etc/default/posetrackd
-	install -D -m 0644 docs/posetrackd.8 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8/posetrackd.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's#/usr/local/bin/posetrackd#$(PREFIX)/bin/posetrackd#' \
+	    -e 's#/etc/default/posetrackd#$(ENVFILE)#' \
+	    systemd/posetrackd.service > $(DESTDIR)$(UNITDIR)/posetrackd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/posetrackd.service
+	[ -e $(DESTDIR)$(ENVFILE) ] || \
+	    install -D -m 0644 systemd/posetrackd.env $(DESTDIR)$(ENVFILE)
+	install -D -m 0644 docs/posetrackd.8 $(DESTDIR)$(MANDIR)/man8/posetrackd.8
 
 format:
 	clang-format -i protocol/*.[ch] worker/*.[ch] tests/unit/*.c \
