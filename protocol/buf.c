@@ -83,6 +83,7 @@ void buf_reserve(buf *b, size_t extra)
         cap *= 2;
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
+    b->data[b->len] = '\0';
 }
 
 void buf_append(buf *b, const void *data, size_t len)

@@ -120,9 +120,9 @@ enum {
 };
 
 static const char *const task_field_names[TF_COUNT] = {
-    "id",        "task",   "eta",      "expires",    "timelimit",
-    "retries",   "root_id", "parent_id", "group",     "origin",
-    "argsrepr",  "kwargsrepr", "ignore_result", "args", "kwargs"};
+    "id",       "task",       "eta",           "expires", "timelimit",
+    "retries",  "root_id",    "parent_id",     "group",   "origin",
+    "argsrepr", "kwargsrepr", "ignore_result", "args",    "kwargs"};
 
 /* Fields common to v2 headers and the v1 body. */
 static int read_task_fields(const json_span *f, celery_msg *m, buf *err)
@@ -290,12 +290,10 @@ static celery_msg_status read_v1_body(celery_msg *m, json_span body, buf *err)
 }
 
 enum { EF_BODY, EF_CT, EF_CE, EF_HEADERS, EF_PROPERTIES };
-static const char *const env_names[] = {"body", "content-type",
-                                        "content-encoding", "headers",
-                                        "properties"};
+static const char *const env_names[] = {
+    "body", "content-type", "content-encoding", "headers", "properties"};
 
-static celery_msg_status decode_envelope(json_span env, celery_msg *m,
-                                         buf *err)
+static celery_msg_status decode_envelope(json_span env, celery_msg *m, buf *err)
 {
     json_span e[5], h[TF_COUNT], encoding;
     pick(env, env_names, 5, e);
@@ -327,8 +325,8 @@ static celery_msg_status decode_envelope(json_span env, celery_msg *m,
     return scan_v2_body(m, body, err);
 }
 
-celery_msg_status celery_msg_decode(const char *raw, size_t len,
-                                    celery_msg *m, buf *err)
+celery_msg_status celery_msg_decode(const char *raw, size_t len, celery_msg *m,
+                                    buf *err)
 {
     memset(m, 0, sizeof(*m));
     json_span env;
@@ -345,11 +343,20 @@ celery_msg_status celery_msg_decode(const char *raw, size_t len,
 
 void celery_msg_free(celery_msg *m)
 {
-    char **fields[] = {&m->id,        &m->task,       &m->root_id,
-                       &m->parent_id, &m->group,      &m->origin,
-                       &m->argsrepr,  &m->kwargsrepr, &m->delivery_tag,
-                       &m->exchange,  &m->routing_key, &m->reply_to,
-                       &m->correlation_id, &m->body};
+    char **fields[] = {&m->id,
+                       &m->task,
+                       &m->root_id,
+                       &m->parent_id,
+                       &m->group,
+                       &m->origin,
+                       &m->argsrepr,
+                       &m->kwargsrepr,
+                       &m->delivery_tag,
+                       &m->exchange,
+                       &m->routing_key,
+                       &m->reply_to,
+                       &m->correlation_id,
+                       &m->body};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         free(*fields[i]);
         *fields[i] = NULL;

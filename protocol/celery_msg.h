@@ -66,8 +66,8 @@ typedef struct celery_msg {
  * bound keeps hostile ids out of Redis keys and logs. */
 #define CELERY_MSG_MAX_NAME 256
 
-celery_msg_status celery_msg_decode(const char *raw, size_t len,
-                                    celery_msg *m, buf *err);
+celery_msg_status celery_msg_decode(const char *raw, size_t len, celery_msg *m,
+                                    buf *err);
 void celery_msg_free(celery_msg *m);
 /* The Python exception class a decode failure is reported as. */
 void celery_msg_status_exc(celery_msg_status st, const char **exc_type,

@@ -134,8 +134,7 @@ static int scan_container(scanner *sc, int depth, int is_object)
     for (;;) {
         if (is_object) {
             skip_ws(sc);
-            if (sc->pos >= sc->len || sc->s[sc->pos] != '"' ||
-                !scan_string(sc))
+            if (sc->pos >= sc->len || sc->s[sc->pos] != '"' || !scan_string(sc))
                 return 0;
             skip_ws(sc);
             if (sc->pos >= sc->len || sc->s[sc->pos] != ':')

@@ -75,8 +75,7 @@ int pyargs_bind(const char *func, const pyargs_param *params, size_t n,
         int i = find_param(params, n, key);
         if (i < 0) {
             buf_printf(err, "%s() got an unexpected keyword argument '%.*s'",
-                       func, (int)(key.len > 66 ? 64 : key.len - 2),
-                       key.p + 1);
+                       func, (int)(key.len > 66 ? 64 : key.len - 2), key.p + 1);
             return -1;
         }
         if (out[i].len) {

@@ -14,7 +14,7 @@
 typedef struct result_meta {
     const char *task_id;
     const char *status;
-    json_span result; /* raw JSON; len 0 means null */
+    json_span result;      /* raw JSON; len 0 means null */
     const char *traceback; /* NULL means null */
     int ready;             /* a ready state: date_done is set */
     double date_done;

@@ -12,6 +12,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "integration"))
 import support  # noqa: E402
 
 TEST_TIMEOUT = int(os.environ.get("PT_TEST_TIMEOUT", "180"))

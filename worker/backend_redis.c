@@ -29,8 +29,8 @@ typedef struct pending {
 typedef struct backend_redis {
     backend base;
     redis_client *rc;
-    char expires[32]; /* "" = no expiry */
-    pending *head, *tail;   /* not yet sent */
+    char expires[32];            /* "" = no expiry */
+    pending *head, *tail;        /* not yet sent */
     pending *retry, *retry_tail; /* sent, connection lost before the reply */
     size_t inflight;
     int closing;
@@ -88,8 +88,8 @@ static void on_publish_reply(redis_client *rc, redisReply *r, void *privdata)
         return;
     }
     if (r && r->type == REDIS_REPLY_ERROR)
-        log_error("backend: cannot publish %.*s: %.*s", (int)p->key_len,
-                  p->key, (int)r->len, r->str);
+        log_error("backend: cannot publish %.*s: %.*s", (int)p->key_len, p->key,
+                  (int)r->len, r->str);
     pending_free(p);
     maybe_finish_close(b);
 }
@@ -223,8 +223,7 @@ static void on_close_timeout(uv_timer_t *t)
     }
 }
 
-static void backend_redis_close(backend *base, backend_closed_cb cb,
-                                void *data)
+static void backend_redis_close(backend *base, backend_closed_cb cb, void *data)
 {
     backend_redis *b = (backend_redis *)base;
     b->closed_cb = cb;

@@ -111,7 +111,8 @@ static const char fetch_script[] =
     "          idx[#idx + 1] = ARGV[2]\n"
     "          idx[#idx + 1] = tag\n"
     "          hash[#hash + 1] = tag\n"
-    "          hash[#hash + 1] = '[' .. raw .. ', ' .. ex .. ', ' .. rk .. ']'\n"
+    "          hash[#hash + 1] = '[' .. raw .. ', ' .. ex .. ', ' .. rk .. "
+    "']'\n"
     "          out[#out + 1] = {1, KEYS[i], tag, raw, #raw}\n"
     "        else\n"
     "          out[#out + 1] = {0, KEYS[i], '', raw, #raw}\n"
@@ -496,10 +497,17 @@ static void restore_message(broker_redis *b, const char *tag, const char *raw,
 {
     size_t plen = 0;
     char *payload = len ? mark_redelivered(raw, len, &plen) : xstrdup("");
-    const char *argv[] = {"EVAL",       restore_script, "2",
-                          "unacked",    "unacked_index", tag,
-                          payload,      exchange,        routing_key,
-                          leftmost ? "1" : "0", fallback_queue};
+    const char *argv[] = {"EVAL",
+                          restore_script,
+                          "2",
+                          "unacked",
+                          "unacked_index",
+                          tag,
+                          payload,
+                          exchange,
+                          routing_key,
+                          leftmost ? "1" : "0",
+                          fallback_queue};
     size_t lens[11];
     for (int i = 0; i < 11; i++)
         lens[i] = strlen(argv[i]);
@@ -516,8 +524,8 @@ static void redis_requeue(broker *base, const char *tag, const char *queue,
      * message is back on its queue, so they leave first. */
     flush_acks(b);
     json_t *m = json_loadb(raw, len, JSON_DECODE_INT_AS_REAL, NULL);
-    json_t *di = json_object_get(json_object_get(m, "properties"),
-                                 "delivery_info");
+    json_t *di =
+        json_object_get(json_object_get(m, "properties"), "delivery_info");
     const char *ex = json_string_value(json_object_get(di, "exchange"));
     const char *rk = json_string_value(json_object_get(di, "routing_key"));
     restore_message(b, tag, raw, len, ex ? ex : "", rk ? rk : "", 0, queue);
@@ -549,14 +557,13 @@ static void restore_entry(broker_redis *b, const char *tag, redisReply *entry)
     const char *rk = json_string_value(json_array_get(e, 2));
     char *raw = json_is_object(m) ? json_dumps(m, JSON_COMPACT) : NULL;
     if (!raw)
-        log_warning("broker: unacked entry %s is unreadable; removing it",
-                    tag);
+        log_warning("broker: unacked entry %s is unreadable; removing it", tag);
     else
         log_warning("broker: restoring unacknowledged message %s (visibility "
                     "timeout passed)",
                     tag);
-    restore_message(b, tag, raw ? raw : "", raw ? strlen(raw) : 0,
-                    ex ? ex : "", rk ? rk : "", 0, b->queues[0]);
+    restore_message(b, tag, raw ? raw : "", raw ? strlen(raw) : 0, ex ? ex : "",
+                    rk ? rk : "", 0, b->queues[0]);
     free(raw);
     json_decref(e);
 }
@@ -586,10 +593,9 @@ static void on_restore_timer(uv_timer_t *t)
     char ceil[32], mutex_ms[24];
     snprintf(ceil, sizeof(ceil), "%.6f", now_seconds() - b->visibility_timeout);
     snprintf(mutex_ms, sizeof(mutex_ms), "%d", MUTEX_EXPIRE_MS);
-    const char *argv[] = {"EVAL",          claim_script,  "3",
-                          "unacked",       "unacked_index", "unacked_mutex",
-                          ceil,            "1000",        b->mutex_token,
-                          mutex_ms};
+    const char *argv[] = {"EVAL",          claim_script,    "3",  "unacked",
+                          "unacked_index", "unacked_mutex", ceil, "1000",
+                          b->mutex_token,  mutex_ms};
     size_t lens[10];
     for (int i = 0; i < 10; i++)
         lens[i] = strlen(argv[i]);
@@ -747,9 +753,8 @@ broker *broker_redis_new(uv_loop_t *loop, const redis_url *url,
     for (size_t i = 0; i < b->nkeys; i++) {
         b->waiters[i].b = b;
         b->waiters[i].key = i;
-        b->waiters[i].rc =
-            redis_client_new(loop, url, "broker", on_waiter_state,
-                             &b->waiters[i]);
+        b->waiters[i].rc = redis_client_new(loop, url, "broker",
+                                            on_waiter_state, &b->waiters[i]);
     }
     uv_prepare_init(loop, &b->flush);
     b->flush.data = b;

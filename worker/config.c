@@ -42,9 +42,9 @@ typedef struct opt_def {
 static const opt_def opts[] = {
     {"broker", 'b', OPT_STR, OFF(broker_url), "CELERY_BROKER_URL",
      "broker URL (default redis://localhost:6379/0)"},
-    {"result-backend", 0, OPT_STR, OFF(result_backend),
-     "CELERY_RESULT_BACKEND", "result backend URL or 'disabled' "
-                              "(default: the broker URL)"},
+    {"result-backend", 0, OPT_STR, OFF(result_backend), "CELERY_RESULT_BACKEND",
+     "result backend URL or 'disabled' "
+     "(default: the broker URL)"},
     {"queues", 'Q', OPT_LIST, OFF(queues), NULL,
      "comma-separated queues to consume (default celery)"},
     {"hostname", 'n', OPT_STR, OFF(hostname), NULL,
@@ -226,8 +226,8 @@ static char *trim(char *s)
     while (*s == ' ' || *s == '\t')
         s++;
     char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-                     e[-1] == '\r'))
+    while (e > s &&
+           (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
         *--e = '\0';
     return s;
 }
@@ -418,8 +418,9 @@ static config_result finish(config *c, buf *err)
     redis_url_free(&u);
     if (strcmp(c->result_backend, "disabled") != 0) {
         if (redis_url_parse(c->result_backend, &u, err)) {
-            buf_printf(err, ": --result-backend / $CELERY_RESULT_BACKEND "
-                            "'%.200s'",
+            buf_printf(err,
+                       ": --result-backend / $CELERY_RESULT_BACKEND "
+                       "'%.200s'",
                        c->result_backend);
             return CONFIG_ERROR;
         }

@@ -23,10 +23,11 @@ int log_level_parse(const char *name, log_level *out)
     static const struct {
         const char *name;
         log_level level;
-    } names[] = {{"debug", LOG_LEVEL_DEBUG},     {"info", LOG_LEVEL_INFO},
-                 {"warning", LOG_LEVEL_WARNING}, {"warn", LOG_LEVEL_WARNING},
-                 {"error", LOG_LEVEL_ERROR},     {"critical", LOG_LEVEL_CRITICAL},
-                 {"fatal", LOG_LEVEL_CRITICAL}};
+    } names[] = {
+        {"debug", LOG_LEVEL_DEBUG},     {"info", LOG_LEVEL_INFO},
+        {"warning", LOG_LEVEL_WARNING}, {"warn", LOG_LEVEL_WARNING},
+        {"error", LOG_LEVEL_ERROR},     {"critical", LOG_LEVEL_CRITICAL},
+        {"fatal", LOG_LEVEL_CRITICAL}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strcasecmp(name, names[i].name) == 0) {
             *out = names[i].level;

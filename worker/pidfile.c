@@ -27,8 +27,8 @@ int pidfile_create(const char *path, buf *err)
     long old = read_pid(path);
     if (old > 0 && old != (long)getpid() &&
         (kill((pid_t)old, 0) == 0 || errno == EPERM)) {
-        buf_printf(err, "pidfile %s names process %ld, which is running",
-                   path, old);
+        buf_printf(err, "pidfile %s names process %ld, which is running", path,
+                   old);
         return -1;
     }
     buf tmp;

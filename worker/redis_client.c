@@ -188,9 +188,9 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 
 static void connect_now(redis_client *rc)
 {
-    redisAsyncContext *ac =
-        rc->url.socket ? redisAsyncConnectUnix(rc->url.socket)
-                       : redisAsyncConnect(rc->url.host, rc->url.port);
+    redisAsyncContext *ac = rc->url.socket
+                                ? redisAsyncConnectUnix(rc->url.socket)
+                                : redisAsyncConnect(rc->url.host, rc->url.port);
     if (!ac || ac->err) {
         log_warning("%s: cannot connect to Redis: %s", rc->name,
                     ac ? ac->errstr : "out of memory");

@@ -23,8 +23,7 @@ typedef void (*redis_client_reply_cb)(redis_client *rc, redisReply *reply,
                                       void *privdata);
 /* Called with ready = 1 each time the connection becomes usable and with
  * ready = 0 when it is lost. */
-typedef void (*redis_client_state_cb)(redis_client *rc, int ready,
-                                      void *data);
+typedef void (*redis_client_state_cb)(redis_client *rc, int ready, void *data);
 
 /* The URL is copied. name appears in log lines ("broker", "backend"). The
  * caller frees the client with redis_client_close(). */

@@ -7,7 +7,7 @@
 #include "buf.h"
 
 typedef struct redis_url {
-    char *host;   /* NULL for a Unix socket */
+    char *host; /* NULL for a Unix socket */
     int port;
     char *socket; /* NULL for TCP */
     char *username;

@@ -80,6 +80,9 @@ static void store_state(struct task_run *r, const char *status,
     worker_store(r->w, &m, r->msg.reply_to, r->msg.correlation_id);
 }
 
+/* message is the text of the exception raised in the task, for the
+ * traceback; NULL when it was raised by the worker around the task, where
+ * Celery stores no traceback (revoked, time limit, unknown task). */
 static void store_exception(struct task_run *r, const char *status,
                             const char *exc_type, const char *exc_module,
                             json_span exc_args, const char *message)
@@ -88,9 +91,10 @@ static void store_exception(struct task_run *r, const char *status,
     buf_init(&exc);
     buf_init(&tb);
     result_meta_exception_args(&exc, exc_type, exc_module, exc_args);
-    result_meta_traceback(&tb, r->msg.task, exc_type, message);
+    if (message)
+        result_meta_traceback(&tb, r->msg.task, exc_type, message);
     json_span s = {exc.data, exc.len};
-    store_state(r, status, s, tb.data, 1);
+    store_state(r, status, s, message ? tb.data : NULL, 1);
     buf_free(&exc);
     buf_free(&tb);
 }
@@ -104,7 +108,7 @@ static void message_args(buf *out, const char *message)
 }
 
 void request_fail(struct task_run *r, const char *exc_type,
-                  const char *exc_module, const char *message)
+                  const char *exc_module, const char *message, int in_task)
 {
     buf args;
     buf_init(&args);
@@ -112,9 +116,10 @@ void request_fail(struct task_run *r, const char *exc_type,
     json_span s = {args.data, args.len};
     if (r->revoked)
         store_exception(r, "REVOKED", "TaskRevokedError", "celery.exceptions",
-                        (json_span){"[\"terminated\"]", 14}, "terminated");
+                        (json_span){"[\"terminated\"]", 14}, NULL);
     else
-        store_exception(r, "FAILURE", exc_type, exc_module, s, message);
+        store_exception(r, "FAILURE", exc_type, exc_module, s,
+                        in_task ? message : NULL);
     buf_free(&args);
 }
 
@@ -125,7 +130,7 @@ void request_revoke(struct task_run *r, const char *reason)
     message_args(&args, reason);
     json_span s = {args.data, args.len};
     store_exception(r, "REVOKED", "TaskRevokedError", "celery.exceptions", s,
-                    reason);
+                    NULL);
     buf_free(&args);
     log_info("Discarding revoked task: %s[%s]", r->msg.task, r->msg.id);
     r->finished = 1;
@@ -184,8 +189,8 @@ static void arm_limits(struct task_run *r)
 
 static void hard_limit(struct task_run *r)
 {
-    double limit = r->msg.time_limit > 0 ? r->msg.time_limit
-                                         : r->w->cfg->time_limit;
+    double limit =
+        r->msg.time_limit > 0 ? r->msg.time_limit : r->w->cfg->time_limit;
     log_error("Hard time limit (%gs) exceeded for %s[%s]", limit, r->msg.task,
               r->msg.id);
     request_abort(r);
@@ -196,7 +201,7 @@ static void hard_limit(struct task_run *r)
     buf_printf(&msg, "TimeLimitExceeded(%g)", limit);
     json_span s = {args.data, args.len};
     store_exception(r, "FAILURE", "TimeLimitExceeded", "billiard.exceptions", s,
-                    msg.data);
+                    NULL);
     buf_free(&args);
     buf_free(&msg);
     r->finished = 1;
@@ -307,17 +312,16 @@ void task_run_succeed(task_run *run, json_span result)
         return;
     double runtime = worker_now() - run->time_start;
     if (run->revoked)
-        store_exception(run, "REVOKED", "TaskRevokedError",
-                        "celery.exceptions",
-                        (json_span){"[\"terminated\"]", 14}, "terminated");
+        store_exception(run, "REVOKED", "TaskRevokedError", "celery.exceptions",
+                        (json_span){"[\"terminated\"]", 14}, NULL);
     else
         store_state(run, "SUCCESS", result, NULL, 1);
     if (log_enabled(LOG_LEVEL_INFO))
-        log_info("Task %s[%s] succeeded in %.6fs: %.*s%s", run->msg.task,
-                 run->msg.id, runtime,
-                 (int)(result.len > LOG_RESULT_MAX ? LOG_RESULT_MAX
-                                                   : result.len),
-                 result.p, result.len > LOG_RESULT_MAX ? "..." : "");
+        log_info(
+            "Task %s[%s] succeeded in %.6fs: %.*s%s", run->msg.task,
+            run->msg.id, runtime,
+            (int)(result.len > LOG_RESULT_MAX ? LOG_RESULT_MAX : result.len),
+            result.p, result.len > LOG_RESULT_MAX ? "..." : "");
     finish(run);
 }
 
@@ -335,8 +339,8 @@ void task_run_succeed_json(task_run *run, json_t *result)
     free(s);
 }
 
-void task_run_fail(task_run *run, const char *exc_type,
-                   const char *exc_module, const char *fmt, ...)
+void task_run_fail(task_run *run, const char *exc_type, const char *exc_module,
+                   const char *fmt, ...)
 {
     if (report_twice(run))
         return;
@@ -347,7 +351,7 @@ void task_run_fail(task_run *run, const char *exc_type,
     buf_vprintf(&msg, fmt, ap);
     va_end(ap);
     const char *text = msg.data ? msg.data : "";
-    request_fail(run, exc_type, exc_module, text);
+    request_fail(run, exc_type, exc_module, text, 1);
     log_error("Task %s[%s] raised unexpected: %s('%.200s')", run->msg.task,
               run->msg.id, exc_type, text);
     buf_free(&msg);

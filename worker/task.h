@@ -49,9 +49,8 @@ void *task_run_data(const task_run *run);
 /* Outcomes. The result is raw JSON (copied) or a jansson value (stolen). */
 void task_run_succeed(task_run *run, json_span result);
 void task_run_succeed_json(task_run *run, json_t *result);
-void task_run_fail(task_run *run, const char *exc_type,
-                   const char *exc_module, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void task_run_fail(task_run *run, const char *exc_type, const char *exc_module,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Stores a custom state (e.g. PROGRESS) with meta as its result. meta is
  * stolen. */
 void task_run_progress(task_run *run, const char *state, json_t *meta);

@@ -148,8 +148,8 @@ static void fail_start(task_run *run)
     json_span val;
     buf err;
     buf_init(&err);
-    if (pyargs_bind("fail", params, 1, task_run_args(run),
-                    task_run_kwargs(run), &val, &err)) {
+    if (pyargs_bind("fail", params, 1, task_run_args(run), task_run_kwargs(run),
+                    &val, &err)) {
         task_run_fail(run, "TypeError", "builtins", "%s", err.data);
         buf_free(&err);
         return;

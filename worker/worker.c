@@ -121,8 +121,8 @@ void worker_store(worker *w, const result_meta *m, const char *reply_to,
     buf meta;
     buf_init(&meta);
     result_meta_encode(&meta, m);
-    backend_state st = {m->task_id, m->status, meta.data, meta.len, reply_to,
-                        correlation_id};
+    backend_state st = {m->task_id, m->status, meta.data,
+                        meta.len,   reply_to,  correlation_id};
     w->backend->ops->store(w->backend, &st);
     buf_free(&meta);
 }
@@ -160,8 +160,8 @@ static void dispatch(worker *w)
     if (w->dispatching)
         return;
     w->dispatching = 1;
-    while (w->phase == WORKER_RUNNING &&
-           w->nrunning < w->cfg->concurrency && w->ready_head) {
+    while (w->phase == WORKER_RUNNING && w->nrunning < w->cfg->concurrency &&
+           w->ready_head) {
         struct task_run *r = pop_ready(w);
         if (request_expired(r, worker_now())) {
             request_revoke(r, "expired");
@@ -224,9 +224,9 @@ static void id_from_tail(const char *tail, size_t len, celery_msg *m)
     if (!h)
         return;
     h += 11;
-    json_t *hd = json_loadb(h, len - (size_t)(h - tail),
-                            JSON_DISABLE_EOF_CHECK | JSON_DECODE_INT_AS_REAL,
-                            NULL);
+    json_t *hd =
+        json_loadb(h, len - (size_t)(h - tail),
+                   JSON_DISABLE_EOF_CHECK | JSON_DECODE_INT_AS_REAL, NULL);
     const char *id = json_string_value(json_object_get(hd, "id"));
     const char *task = json_string_value(json_object_get(hd, "task"));
     if (id && strlen(id) <= CELERY_MSG_MAX_NAME)
@@ -244,7 +244,7 @@ static void reject(worker *w, struct task_run *r, const char *exc_type,
     log_error("Received invalid task message%s%s: %s", r->msg.id ? " " : "",
               r->msg.id ? r->msg.id : "", why);
     if (r->msg.id)
-        request_fail(r, exc_type, exc_module, why);
+        request_fail(r, exc_type, exc_module, why, 0);
     r->finished = 1;
     worker_request_done(w, r);
 }
@@ -273,10 +273,9 @@ static void on_message(broker *b, const broker_delivery *d, void *data)
 {
     (void)b;
     worker *w = data;
-    struct task_run *r = request_new(w, d->status == BROKER_DELIVERY_OK
-                                            ? d->tag
-                                            : NULL,
-                                     d->queue, d->raw, d->len);
+    struct task_run *r =
+        request_new(w, d->status == BROKER_DELIVERY_OK ? d->tag : NULL,
+                    d->queue, d->raw, d->len);
     link_request(w, r);
     r->state = REQUEST_READY;
     r->acked = 0;
@@ -289,8 +288,7 @@ static void on_message(broker *b, const broker_delivery *d, void *data)
                    d->full_len, w->cfg->max_message_size);
         reject(w, r, "DecodeError", "kombu.exceptions", err.data);
     } else {
-        celery_msg_status st =
-            celery_msg_decode(d->raw, d->len, &r->msg, &err);
+        celery_msg_status st = celery_msg_decode(d->raw, d->len, &r->msg, &err);
         const char *et, *em;
         celery_msg_status_exc(st, &et, &em);
         r->def = r->msg.task ? task_registry_find(r->msg.task) : NULL;
@@ -300,8 +298,8 @@ static void on_message(broker *b, const broker_delivery *d, void *data)
             log_error("Received unregistered task of type '%s'. The message "
                       "has been ignored and discarded.",
                       r->msg.task);
-            request_fail(r, "NotRegistered", "celery.exceptions",
-                         r->msg.task);
+            request_fail(r, "NotRegistered", "celery.exceptions", r->msg.task,
+                         0);
             r->finished = 1;
             worker_request_done(w, r);
         } else {
@@ -420,7 +418,7 @@ static void abort_running(worker *w)
             log_error("Task %s[%s] stopped by shutdown", r->msg.task,
                       r->msg.id);
             request_fail(r, "WorkerLostError", "billiard.exceptions",
-                         "Worker exited prematurely: shutdown.");
+                         "Worker exited prematurely: shutdown.", 0);
         }
         r->finished = 1;
         worker_request_done(w, r);
@@ -448,8 +446,7 @@ static void on_shutdown_grace(uv_timer_t *t)
             request_cancel(r, TASK_CANCEL_SHUTDOWN);
     }
     if (w->phase != WORKER_CLOSING)
-        uv_timer_start(&w->shutdown_timer, on_cancel_grace, CANCEL_GRACE_MS,
-                       0);
+        uv_timer_start(&w->shutdown_timer, on_cancel_grace, CANCEL_GRACE_MS, 0);
 }
 
 void worker_shutdown(worker *w, int cold)
@@ -457,7 +454,8 @@ void worker_shutdown(worker *w, int cold)
     if (w->phase == WORKER_CLOSING)
         return;
     if (w->phase == WORKER_RUNNING) {
-        log_warning("worker: %s shutdown (MainProcess)", cold ? "Cold" : "Warm");
+        log_warning("worker: %s shutdown (MainProcess)",
+                    cold ? "Cold" : "Warm");
         sd_notify_send("STOPPING=1");
         w->phase = WORKER_DRAINING;
         w->broker->ops->stop_consuming(w->broker);

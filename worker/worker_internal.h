@@ -49,8 +49,8 @@ struct task_run {
     int soft_pending;
     double hard_at; /* seconds since the epoch, 0 = none */
     void *data;
-    struct task_run *prev, *next;   /* worker.requests */
-    struct task_run *ready_next;    /* worker.ready FIFO */
+    struct task_run *prev, *next; /* worker.requests */
+    struct task_run *ready_next;  /* worker.ready FIFO */
 };
 
 struct worker {
@@ -86,8 +86,11 @@ void worker_request_done(worker *w, struct task_run *r);
 struct task_run *request_new(worker *w, const char *tag, const char *queue,
                              const char *raw, size_t len);
 void request_start(struct task_run *r);
+/* Stores FAILURE with the exception; in_task: raised by the task itself
+ * (a traceback is stored), else by the worker around it (none, as
+ * Celery). */
 void request_fail(struct task_run *r, const char *exc_type,
-                  const char *exc_module, const char *message);
+                  const char *exc_module, const char *message, int in_task);
 void request_revoke(struct task_run *r, const char *reason);
 /* Stops a running task now; the worker decides its outcome. */
 void request_abort(struct task_run *r);
