@@ -146,19 +146,21 @@ class Worker:
 class PyWorker:
     """The real Python Celery worker running tests_app."""
 
-    def __init__(self, broker, *args, name=None):
+    def __init__(self, broker, *args, name=None, loglevel="info"):
         fd, self.logpath = tempfile.mkstemp(prefix="pt-pyworker-", suffix=".log")
         os.close(fd)
         self.name = name or f"py{free_port()}@%h"
+        self.broker = broker
         env = dict(os.environ, PT_BROKER=broker,
                    PYTHONPATH=TESTS_APP_DIR)
         self.log = open(self.logpath, "wb")
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "celery", "-A", "tests_app", "worker", "-n", self.name,
-             "-l", "info", "--without-heartbeat", "--without-gossip",
+             "-l", loglevel, "--without-heartbeat", "--without-gossip",
              "--without-mingle"] + list(args),
             stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=TESTS_APP_DIR)
-        wait_for(lambda: " ready." in self.text() or self.proc.poll() is not None,
+        ready = self._logged_ready if loglevel == "info" else self._answers_ping
+        wait_for(lambda: ready() or self.proc.poll() is not None,
                  60, what="celery worker start")
         if self.proc.poll() is not None:
             raise AssertionError("celery worker exited:\n" + self.text())
@@ -166,6 +168,19 @@ class PyWorker:
     def text(self):
         with open(self.logpath, "r", errors="replace") as f:
             return f.read()
+
+    def _logged_ready(self):
+        return " ready." in self.text()
+
+    def _answers_ping(self):
+        """Readiness when the log level hides the ready line: a remote
+        control ping to this node."""
+        node = self.name.replace("%h", socket.gethostname())
+        app = celery_app(self.broker)
+        try:
+            return bool(app.control.ping(destination=[node], timeout=0.5))
+        finally:
+            app.close()
 
     def stop(self):
         if self.proc.poll() is None:
