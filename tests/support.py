@@ -205,3 +205,49 @@ def run_module_tests(module_globals):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import runner
     sys.exit(runner.main([module_globals["__file__"]]))
+
+
+def get_raises(result, exc_class, timeout=10):
+    """Waits for a result whose .get() must raise exc_class; returns the
+    exception."""
+    try:
+        value = result.get(timeout=timeout)
+    except exc_class as e:
+        return e
+    raise AssertionError(f"expected {exc_class.__name__}, got {value!r}")
+
+
+def send_echo_burst(app, n):
+    """Sends n echo tasks over one producer; returns their ids."""
+    with app.producer_or_acquire() as p:
+        return [app.send_task("posetrackd.echo", args=[i], producer=p).id
+                for i in range(n)]
+
+
+class ResultPublishes:
+    """Counts the result backend's PUBLISHes per task id, to prove each
+    result is stored exactly once. Subscribe before sending."""
+
+    def __init__(self, redis_client):
+        self.pubsub = redis_client.pubsub()
+        self.pubsub.psubscribe("celery-task-meta-*")
+        self.pubsub.get_message(timeout=1)
+        self.seen = {}
+
+    def _take(self, timeout):
+        import json
+        m = self.pubsub.get_message(timeout=timeout)
+        if m and m["type"] == "pmessage":
+            tid = json.loads(m["data"])["task_id"]
+            self.seen[tid] = self.seen.get(tid, 0) + 1
+
+    def wait(self, n, timeout=120, settle=0.5):
+        """Waits for n distinct ids, then a little longer so a duplicate
+        would show; returns {id: count}."""
+        deadline = time.monotonic() + timeout
+        while len(self.seen) < n and time.monotonic() < deadline:
+            self._take(1)
+        end = time.monotonic() + settle
+        while time.monotonic() < end:
+            self._take(0.1)
+        return self.seen

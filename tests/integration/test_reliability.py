@@ -6,7 +6,7 @@ import re
 import signal
 import time
 
-from support import wait_for
+from support import ResultPublishes, get_raises, send_echo_burst, wait_for
 
 
 def received(worker_text, tid):
@@ -54,21 +54,10 @@ def test_mixed_fleet_with_the_python_worker(ctx):
     py = ctx.pyworker("-P", "prefork", "-c", "2")
     pt = ctx.worker()
     app = ctx.app()
-    pubsub = ctx.r.pubsub()
-    pubsub.psubscribe("celery-task-meta-*")
-    pubsub.get_message(timeout=1)
+    publishes = ResultPublishes(ctx.r)
     n = 2000
-    ids = []
-    with app.producer_or_acquire() as p:
-        for i in range(n):
-            ids.append(app.send_task("posetrackd.echo", args=[i], producer=p).id)
-    seen = {}
-    deadline = time.monotonic() + 120
-    while len(seen) < n and time.monotonic() < deadline:
-        m = pubsub.get_message(timeout=1)
-        if m and m["type"] == "pmessage":
-            tid = json.loads(m["data"])["task_id"]
-            seen[tid] = seen.get(tid, 0) + 1
+    ids = send_echo_burst(app, n)
+    seen = publishes.wait(n)
     assert len(seen) == n
     assert all(v == 1 for v in seen.values())
     for i, tid in enumerate(ids):
@@ -103,11 +92,7 @@ def test_warm_shutdown_stops_long_tasks_after_the_grace_period(ctx):
     t0 = time.monotonic()
     assert w.stop(signal.SIGTERM) == 0
     assert time.monotonic() - t0 < 10
-    try:
-        early.get(timeout=10)
-        raise AssertionError("no error")
-    except WorkerLostError:
-        pass
+    get_raises(early, WorkerLostError, 10)
 
 
 def test_cold_shutdown_hands_back_acks_late_work(ctx):

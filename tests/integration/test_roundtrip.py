@@ -3,6 +3,8 @@ import json
 
 from celery import states
 
+from support import ResultPublishes, get_raises, send_echo_burst
+
 VALUES = [
     [],
     [1, -2, 0],
@@ -38,22 +40,16 @@ def test_v1_protocol_messages(ctx):
     r = app.send_task("posetrackd.echo", args=[1, "two"], kwargs={"three": 3.0})
     assert r.get(timeout=10) == [[1, "two"], {"three": 3.0}]
     r = app.send_task("posetrackd.fail", args=["v1 failure"])
-    try:
-        r.get(timeout=10)
-        raise AssertionError("no exception")
-    except ValueError as e:
-        assert str(e) == "v1 failure"
+    e = get_raises(r, ValueError, 10)
+    assert str(e) == "v1 failure"
 
 
 def test_failure_raises_the_right_class_with_message(ctx):
     ctx.worker()
     app = ctx.app()
     r = app.send_task("posetrackd.fail", args=["boom ✓"])
-    try:
-        r.get(timeout=10)
-        raise AssertionError("no exception")
-    except ValueError as e:
-        assert str(e) == "boom ✓"
+    e = get_raises(r, ValueError, 10)
+    assert str(e) == "boom ✓"
     assert r.state == states.FAILURE
     assert "ValueError" in r.traceback
 
@@ -63,11 +59,8 @@ def test_unknown_task_is_not_registered(ctx):
     w = ctx.worker()
     app = ctx.app()
     r = app.send_task("no.such.task", args=[1])
-    try:
-        r.get(timeout=10)
-        raise AssertionError("no exception")
-    except NotRegistered as e:
-        assert "no.such.task" in repr(e)
+    e = get_raises(r, NotRegistered, 10)
+    assert "no.such.task" in repr(e)
     assert "Received unregistered task of type 'no.such.task'" in w.text()
 
 
@@ -84,40 +77,18 @@ def test_sleep_argument_errors_are_python_type_errors(ctx):
     ]
     for args, kwargs, exc, msg in cases:
         r = app.send_task("posetrackd.sleep", args=args, kwargs=kwargs)
-        try:
-            r.get(timeout=10)
-            raise AssertionError(f"no exception for {args} {kwargs}")
-        except exc as e:
-            if msg:
-                assert str(e) == msg, str(e)
+        e = get_raises(r, exc, 10)
+        if msg:
+            assert str(e) == msg, str(e)
 
 
 def test_ten_thousand_tasks_each_result_exactly_once(ctx):
     ctx.worker()
     app = ctx.app()
-    pubsub = ctx.r.pubsub()
-    pubsub.psubscribe("celery-task-meta-*")
-    pubsub.get_message(timeout=1)
+    publishes = ResultPublishes(ctx.r)
     n = 10000
-    ids = []
-    with app.producer_or_acquire() as p:
-        for i in range(n):
-            ids.append(app.send_task("posetrackd.echo", args=[i], producer=p).id)
-    seen = {}
-    import time
-    deadline = time.monotonic() + 120
-    while len(seen) < n and time.monotonic() < deadline:
-        m = pubsub.get_message(timeout=1)
-        if m and m["type"] == "pmessage":
-            meta = json.loads(m["data"])
-            seen[meta["task_id"]] = seen.get(meta["task_id"], 0) + 1
-    # A short settle: a duplicate would arrive after the last first copy.
-    end = time.monotonic() + 0.5
-    while time.monotonic() < end:
-        m = pubsub.get_message(timeout=0.1)
-        if m and m["type"] == "pmessage":
-            meta = json.loads(m["data"])
-            seen[meta["task_id"]] = seen.get(meta["task_id"], 0) + 1
+    ids = send_echo_burst(app, n)
+    seen = publishes.wait(n)
     assert len(seen) == n, len(seen)
     assert all(c == 1 for c in seen.values())
     for i, tid in enumerate(ids):

@@ -7,7 +7,7 @@ import time
 from celery import states
 from celery.exceptions import TaskRevokedError, TimeLimitExceeded
 
-from support import wait_for
+from support import get_raises, wait_for
 
 
 def test_countdown_is_held_without_blocking_others(ctx):
@@ -35,11 +35,7 @@ def test_expired_task_is_revoked_not_run(ctx):
     app = ctx.app()
     past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
     r = app.send_task("posetrackd.echo", args=[1], expires=past)
-    try:
-        r.get(timeout=10)
-        raise AssertionError("expired task ran")
-    except TaskRevokedError:
-        pass
+    get_raises(r, TaskRevokedError, 10)
     assert r.state == states.REVOKED
     meta = json.loads(ctx.r.get(f"celery-task-meta-{r.id}"))
     assert meta["result"] == {"exc_type": "TaskRevokedError",
@@ -52,11 +48,7 @@ def test_expires_while_waiting_for_eta(ctx):
     ctx.worker()
     app = ctx.app()
     r = app.send_task("posetrackd.echo", args=[1], countdown=1.0, expires=0.5)
-    try:
-        r.get(timeout=10)
-        raise AssertionError("expired task ran")
-    except TaskRevokedError:
-        pass
+    get_raises(r, TaskRevokedError, 10)
 
 
 def test_hard_time_limit_from_the_message(ctx):
@@ -64,11 +56,7 @@ def test_hard_time_limit_from_the_message(ctx):
     app = ctx.app()
     t0 = time.monotonic()
     r = app.send_task("posetrackd.sleep", args=[30], time_limit=0.5)
-    try:
-        r.get(timeout=10)
-        raise AssertionError("no time limit")
-    except TimeLimitExceeded:
-        pass
+    get_raises(r, TimeLimitExceeded, 10)
     assert time.monotonic() - t0 < 5
     meta = json.loads(ctx.r.get(f"celery-task-meta-{r.id}"))
     assert meta["result"]["exc_type"] == "TimeLimitExceeded"
@@ -84,22 +72,14 @@ def test_soft_time_limit_is_delivered_to_the_task(ctx):
     app = ctx.app()
     r = app.send_task("posetrackd.sleep", args=[30], soft_time_limit=0.3,
                       time_limit=5)
-    try:
-        r.get(timeout=10)
-        raise AssertionError("no soft limit")
-    except SoftTimeLimitExceeded:
-        pass
+    get_raises(r, SoftTimeLimitExceeded, 10)
 
 
 def test_time_limit_flag_applies_to_every_task(ctx):
     w = ctx.worker("--time-limit", "0.4")
     app = ctx.app()
     r = app.send_task("posetrackd.sleep", args=[10])
-    try:
-        r.get(timeout=10)
-        raise AssertionError("no time limit")
-    except TimeLimitExceeded:
-        pass
+    get_raises(r, TimeLimitExceeded, 10)
     assert "Hard time limit (0.4s) exceeded for posetrackd.sleep" in w.text()
 
 
