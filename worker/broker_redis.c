@@ -30,6 +30,9 @@
 /* Messages popped per script call: large enough to amortise the round
  * trip, small enough to keep Redis responsive to other clients. */
 #define FETCH_BATCH 256
+/* Fetches in flight at once: while the worker runs one batch, Redis
+ * prepares the next. */
+#define FETCH_PIPELINE 2
 /* Tags per HDEL/ZREM/ZADD command. */
 #define TAG_CHUNK 1024
 /* Oversized messages: this much of the tail comes back to the worker so it
@@ -198,9 +201,13 @@ typedef struct broker_redis {
     void *data;
     redis_client *cmd;
     waiter *waiters;
-    size_t credit;
-    size_t asked; /* batch size of the fetch in flight */
-    int fetching;
+    size_t credit;   /* messages the worker can take beyond what it holds */
+    size_t inflight; /* fetch scripts sent, replies not yet read */
+    size_t inflight_asked;
+    size_t asked[FETCH_PIPELINE]; /* batch sizes, in reply order */
+    size_t asked_head;
+    int drained;    /* the last fetch came back short: wait for a waiter */
+    int delivering; /* inside a reply's deliveries: no new fetches yet */
     int consuming;
     int closing;
     char **acks;
@@ -264,32 +271,32 @@ static void on_fetch_reply(redis_client *rc, redisReply *r, void *privdata)
 {
     (void)rc;
     broker_redis *b = privdata;
-    size_t asked = b->asked;
-    b->fetching = 0;
+    size_t asked = b->asked[b->asked_head];
+    b->asked_head = (b->asked_head + 1) % FETCH_PIPELINE;
+    b->inflight--;
+    b->inflight_asked -= asked;
     if (!r || r->type != REDIS_REPLY_ARRAY) {
         if (r)
             log_error("broker: fetch script failed: %.*s", (int)r->len,
                       r->str ? r->str : "");
         return; /* reconnection restarts fetching */
     }
-    size_t got = r->elements;
-    b->credit = got < b->credit ? b->credit - got : 0;
+    /* The worker updates the credit as it takes each message; fetching
+     * resumes once the whole batch is in. */
+    b->drained = r->elements < asked;
+    b->delivering = 1;
     for (size_t i = 0; i < r->elements && !b->closing; i++)
         deliver_item(b, r->element[i]);
+    b->delivering = 0;
     if (!b->consuming)
         return;
-    if (got >= asked && b->credit > 0)
-        fetch(b);
-    else if (got < asked)
+    if (b->drained)
         arm_waiters(b);
+    fetch(b);
 }
 
-static void fetch(broker_redis *b)
+static void fetch_one(broker_redis *b, size_t n)
 {
-    if (b->fetching || !b->consuming || b->credit == 0 ||
-        !redis_client_ready(b->cmd))
-        return;
-    size_t n = FETCH_BATCH < b->credit ? FETCH_BATCH : b->credit;
     size_t argc = 3 + 2 + b->nkeys + 4;
     const char **argv = xmalloc(argc * sizeof(char *));
     size_t *lens = xmalloc(argc * sizeof(size_t));
@@ -318,11 +325,25 @@ static void fetch(broker_redis *b)
             lens[i] = strlen(argv[i]);
     if (redis_client_command(b->cmd, on_fetch_reply, b, (int)k, argv, lens) ==
         0) {
-        b->fetching = 1;
-        b->asked = n;
+        b->asked[(b->asked_head + b->inflight) % FETCH_PIPELINE] = n;
+        b->inflight++;
+        b->inflight_asked += n;
     }
     free(argv);
     free(lens);
+}
+
+static void fetch(broker_redis *b)
+{
+    while (b->consuming && !b->delivering && !b->drained &&
+           b->inflight < FETCH_PIPELINE && b->credit > b->inflight_asked &&
+           redis_client_ready(b->cmd)) {
+        size_t avail = b->credit - b->inflight_asked;
+        size_t before = b->inflight;
+        fetch_one(b, avail < FETCH_BATCH ? avail : FETCH_BATCH);
+        if (b->inflight == before)
+            return;
+    }
 }
 
 static void on_wait_reply(redis_client *rc, redisReply *r, void *privdata)
@@ -336,6 +357,7 @@ static void on_wait_reply(redis_client *rc, redisReply *r, void *privdata)
         log_error("broker: BLMOVE on queue failed: %.*s", (int)r->len, r->str);
         return;
     }
+    w->b->drained = 0;
     fetch(w->b);
 }
 
@@ -394,10 +416,10 @@ static void on_cmd_state(redis_client *rc, int ready, void *data)
 {
     (void)rc;
     broker_redis *b = data;
-    if (!ready) {
-        b->fetching = 0;
-        return;
-    }
+    if (!ready)
+        return; /* in-flight fetches come back as NULL replies */
+    /* After an outage the queues may hold anything: look before waiting. */
+    b->drained = 0;
     declare_bindings(b);
     flush_acks(b);
     fetch(b);
@@ -622,12 +644,8 @@ static void redis_start(broker *base)
 static void redis_set_credit(broker *base, size_t credit)
 {
     broker_redis *b = (broker_redis *)base;
-    size_t old = b->credit;
     b->credit = credit;
-    if (credit > 0 && old == 0)
-        fetch(b);
-    else if (credit > 0 && !b->fetching)
-        fetch(b);
+    fetch(b);
 }
 
 static void close_waiters(broker_redis *b)
