@@ -210,6 +210,7 @@ typedef struct broker_redis {
     int delivering; /* inside a reply's deliveries: no new fetches yet */
     int consuming;
     int closing;
+    int final_ping; /* the PING that ends closing was sent */
     char **acks;
     size_t nacks, acks_cap;
     uv_prepare_t flush;
@@ -267,6 +268,8 @@ static void deliver_item(broker_redis *b, redisReply *it)
     b->on_message(&b->base, &d, b->data);
 }
 
+static void send_final_ping(broker_redis *b);
+
 static void on_fetch_reply(redis_client *rc, redisReply *r, void *privdata)
 {
     (void)rc;
@@ -279,15 +282,21 @@ static void on_fetch_reply(redis_client *rc, redisReply *r, void *privdata)
         if (r)
             log_error("broker: fetch script failed: %.*s", (int)r->len,
                       r->str ? r->str : "");
+        if (b->closing && b->inflight == 0)
+            send_final_ping(b);
         return; /* reconnection restarts fetching */
     }
     /* The worker updates the credit as it takes each message; fetching
      * resumes once the whole batch is in. */
     b->drained = r->elements < asked;
     b->delivering = 1;
-    for (size_t i = 0; i < r->elements && !b->closing; i++)
+    /* Delivered even while closing: the messages are recorded as unacked,
+     * and the worker hands them straight back. */
+    for (size_t i = 0; i < r->elements; i++)
         deliver_item(b, r->element[i]);
     b->delivering = 0;
+    if (b->closing && b->inflight == 0)
+        send_final_ping(b);
     if (!b->consuming)
         return;
     if (b->drained)
@@ -706,6 +715,18 @@ static void on_final_ping(redis_client *rc, redisReply *r, void *privdata)
     uv_close((uv_handle_t *)&b->restore_timer, on_handle_closed);
 }
 
+static void send_final_ping(broker_redis *b)
+{
+    if (b->final_ping)
+        return;
+    b->final_ping = 1;
+    flush_acks(b);
+    const char *argv[] = {"PING"};
+    size_t lens[] = {4};
+    if (redis_client_command(b->cmd, on_final_ping, b, 1, argv, lens) != 0)
+        on_final_ping(b->cmd, NULL, b);
+}
+
 static void redis_close(broker *base, broker_closed_cb cb, void *data)
 {
     broker_redis *b = (broker_redis *)base;
@@ -714,11 +735,10 @@ static void redis_close(broker *base, broker_closed_cb cb, void *data)
     b->closed_cb = cb;
     b->closed_data = data;
     uv_timer_stop(&b->restore_timer);
-    flush_acks(b);
-    const char *argv[] = {"PING"};
-    size_t lens[] = {4};
-    if (redis_client_command(b->cmd, on_final_ping, b, 1, argv, lens) != 0)
-        on_final_ping(b->cmd, NULL, b);
+    /* Fetches in flight still bring messages; the last one's reply sends
+     * the final PING instead. */
+    if (b->inflight == 0)
+        send_final_ping(b);
 }
 
 static const broker_ops redis_ops = {

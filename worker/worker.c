@@ -273,6 +273,11 @@ static void on_message(broker *b, const broker_delivery *d, void *data)
 {
     (void)b;
     worker *w = data;
+    if (w->phase != WORKER_RUNNING && d->status == BROKER_DELIVERY_OK) {
+        /* A fetch that was in flight when the shutdown began. */
+        w->broker->ops->requeue(w->broker, d->tag, d->queue, d->raw, d->len);
+        return;
+    }
     struct task_run *r =
         request_new(w, d->status == BROKER_DELIVERY_OK ? d->tag : NULL,
                     d->queue, d->raw, d->len);

@@ -83,6 +83,22 @@ def test_warm_shutdown_loses_no_queued_or_prefetched_message(ctx):
     assert ctx.r.llen("celery") == 0
 
 
+def test_shutdown_under_load_hands_back_in_flight_batches(ctx):
+    app = ctx.app()
+    n = 5000
+    ids = send_echo_burst(app, n)
+    w = ctx.worker("-c", "4", "--prefetch-multiplier", "64")
+    assert w.stop(signal.SIGTERM) == 0
+    # Nothing may be left in unacked: every message is done or queued.
+    assert ctx.r.hlen("unacked") == 0 and ctx.r.zcard("unacked_index") == 0
+    done = sum(1 for t in ids if ctx.r.exists(f"celery-task-meta-{t}"))
+    assert done + ctx.r.llen("celery") == n, (done, ctx.r.llen("celery"))
+    ctx.worker()
+    for i, tid in enumerate(ids):
+        meta = wait_for(lambda: ctx.r.get(f"celery-task-meta-{tid}"), 30)
+        assert json.loads(meta)["result"] == [[i], {}]
+
+
 def test_warm_shutdown_stops_long_tasks_after_the_grace_period(ctx):
     from billiard.exceptions import WorkerLostError
     w = ctx.worker("--shutdown-timeout", "0.5")
