@@ -41,20 +41,25 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
 class Redis:
     """A redis-server on 127.0.0.1 in a temporary directory."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, password=None):
         self.dir = tempfile.mkdtemp(prefix="pt-redis-")
         self.port = port or free_port()
+        self.password = password
+        self.socket = os.path.join(self.dir, "redis.sock")
         self.proc = None
         self.start()
 
     def start(self):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.dir,
-             "--logfile", os.path.join(self.dir, "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--unixsocket", self.socket, "--save", "", "--appendonly", "no",
+                "--dir", self.dir, "--logfile", os.path.join(self.dir, "redis.log")]
+        if self.password:
+            args += ["--requirepass", self.password]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
         import redis
-        self.client = redis.Redis(host="127.0.0.1", port=self.port)
+        self.client = redis.Redis(host="127.0.0.1", port=self.port,
+                                  password=self.password)
         wait_for(self._ping, 10, what="redis-server")
 
     def _ping(self):
@@ -64,7 +69,11 @@ class Redis:
             return False
 
     def url(self, db=0):
-        return f"redis://127.0.0.1:{self.port}/{db}"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/{db}"
+
+    def socket_url(self, db=0):
+        return f"redis+socket://{self.socket}?virtual_host={db}"
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

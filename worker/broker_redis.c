@@ -543,7 +543,11 @@ static void restore_message(broker_redis *b, const char *tag, const char *raw,
     for (int i = 0; i < 11; i++)
         lens[i] = strlen(argv[i]);
     lens[6] = plen;
-    redis_client_command(b->cmd, NULL, NULL, 11, argv, lens);
+    if (redis_client_command(b->cmd, NULL, NULL, 11, argv, lens) != 0)
+        log_warning("broker: cannot return message %s to its queue now (no "
+                    "connection); it stays unacknowledged and is restored "
+                    "after the visibility timeout",
+                    tag);
     free(payload);
 }
 
