@@ -268,6 +268,7 @@ typedef struct command_req {
     redis_client *rc;
     redis_client_reply_cb cb;
     void *privdata;
+    int persistent; /* a subscription: hiredis calls back many times */
 } command_req;
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
@@ -278,7 +279,30 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
      * owner of privdata gets it back. */
     if (req->cb)
         req->cb(req->rc, reply, req->privdata);
-    free(req);
+    /* hiredis releases a subscription's callback only when the connection
+     * goes, with a NULL reply. */
+    if (!req->persistent || !reply)
+        free(req);
+}
+
+int redis_client_psubscribe(redis_client *rc, redis_client_reply_cb cb,
+                            void *privdata, const char *pattern)
+{
+    if (!redis_client_ready(rc))
+        return -1;
+    command_req *req = xcalloc(1, sizeof(*req));
+    req->rc = rc;
+    req->cb = cb;
+    req->privdata = privdata;
+    req->persistent = 1;
+    const char *argv[] = {"PSUBSCRIBE", pattern};
+    size_t lens[] = {10, strlen(pattern)};
+    if (redisAsyncCommandArgv(rc->ac, on_reply, req, 2, argv, lens) !=
+        REDIS_OK) {
+        free(req);
+        return -1;
+    }
+    return 0;
 }
 
 int redis_client_command(redis_client *rc, redis_client_reply_cb cb,
@@ -287,7 +311,7 @@ int redis_client_command(redis_client *rc, redis_client_reply_cb cb,
 {
     if (!redis_client_ready(rc))
         return -1;
-    command_req *req = xmalloc(sizeof(*req));
+    command_req *req = xcalloc(1, sizeof(*req));
     req->rc = rc;
     req->cb = cb;
     req->privdata = privdata;
@@ -304,7 +328,7 @@ int redis_client_commandf(redis_client *rc, redis_client_reply_cb cb,
 {
     if (!redis_client_ready(rc))
         return -1;
-    command_req *req = xmalloc(sizeof(*req));
+    command_req *req = xcalloc(1, sizeof(*req));
     req->rc = rc;
     req->cb = cb;
     req->privdata = privdata;

@@ -38,6 +38,12 @@ int redis_client_command(redis_client *rc, redis_client_reply_cb cb,
 /* Like redis_client_command with printf-style hiredis formatting. */
 int redis_client_commandf(redis_client *rc, redis_client_reply_cb cb,
                           void *privdata, const char *fmt, ...);
+/* PSUBSCRIBE pattern: cb runs for every reply on this subscription (the
+ * confirmation and each ["pmessage", pattern, channel, data]) until the
+ * connection is lost, when it gets NULL once. Call again after each
+ * reconnection. The connection is then in subscriber mode. */
+int redis_client_psubscribe(redis_client *rc, redis_client_reply_cb cb,
+                            void *privdata, const char *pattern);
 /* Closes the connection (pending callbacks get NULL replies) and frees the
  * client once libuv has released its handles. */
 void redis_client_close(redis_client *rc);

@@ -17,6 +17,9 @@
 
 /* How much of a result a log line shows. */
 #define LOG_RESULT_MAX 256
+/* A task asked to stop by revoke(terminate=True) that has not finished by
+ * then is stopped outright: revokes must take effect within 100 ms. */
+#define REQUEST_TERMINATE_GRACE_MS 80
 
 struct task_run *request_new(worker *w, const char *tag, const char *queue,
                              const char *raw, size_t len)
@@ -386,4 +389,28 @@ void task_run_log(task_run *run, log_level level, const char *fmt, ...)
     log_write(level, "%s[%s]: %s", run->msg.task, run->msg.id,
               msg.data ? msg.data : "");
     buf_free(&msg);
+}
+
+static void terminate_deadline(uv_timer_t *t)
+{
+    struct task_run *r = t->data;
+    request_abort(r);
+    request_revoke(r, "terminated");
+}
+
+void request_terminate(struct task_run *r, int hard)
+{
+    if (r->finished || r->state != REQUEST_RUNNING)
+        return;
+    r->revoked = 1;
+    log_info("Terminating %s (%s)", r->msg.id, hard ? "SIGKILL" : "SIGTERM");
+    if (hard) {
+        request_abort(r);
+        request_revoke(r, "terminated");
+        return;
+    }
+    request_cancel(r, TASK_CANCEL_REVOKED);
+    if (!r->finished)
+        uv_timer_start(&r->timer, terminate_deadline,
+                       REQUEST_TERMINATE_GRACE_MS, 0);
 }

@@ -22,6 +22,7 @@
 
 #include "backend_redis.h"
 #include "broker_redis.h"
+#include "control.h"
 #include "log.h"
 #include "redis_url.h"
 #include "sd_notify.h"
@@ -35,6 +36,10 @@
 /* Upper bound on eta/countdown messages held in memory at once; beyond it
  * the worker stops taking messages until some are due. */
 #define MAX_ETA_HELD 65536
+/* Revoked ids kept, as Celery's worker_state.revoked (a LimitedSet of
+ * 50,000). */
+#define REVOKED_MAX 50000
+
 /* After the shutdown grace period, tasks asked to stop get this long to
  * send their last words before they are stopped outright. */
 #define CANCEL_GRACE_MS 2000
@@ -167,6 +172,10 @@ static void dispatch(worker *w)
             request_revoke(r, "expired");
             continue;
         }
+        if (json_object_get(w->revoked, r->msg.id)) {
+            request_revoke(r, "revoked");
+            continue;
+        }
         if (!w->cfg->acks_late)
             worker_ack(w, r);
         r->state = REQUEST_RUNNING;
@@ -257,6 +266,10 @@ static void accept_request(worker *w, struct task_run *r)
         request_revoke(r, "expired");
         return;
     }
+    if (json_object_get(w->revoked, r->msg.id)) {
+        request_revoke(r, "revoked");
+        return;
+    }
     if (r->msg.has_eta && r->msg.eta > now) {
         r->state = REQUEST_ETA;
         w->neta++;
@@ -313,6 +326,42 @@ static void on_message(broker *b, const broker_delivery *d, void *data)
     }
     buf_free(&err);
     update_credit(w);
+}
+
+static int is_kill(const char *sig)
+{
+    return sig && (strcmp(sig, "KILL") == 0 || strcmp(sig, "SIGKILL") == 0 ||
+                   strcmp(sig, "9") == 0);
+}
+
+int worker_revoke(worker *w, const char *id, int terminate, const char *signal)
+{
+    json_object_set_new(w->revoked, id, json_real(worker_now()));
+    if (json_object_size(w->revoked) > REVOKED_MAX)
+        json_object_del(w->revoked,
+                        json_object_iter_key(json_object_iter(w->revoked)));
+    int terminated = 0;
+    struct task_run *r = w->requests, *next;
+    for (; r; r = next) {
+        next = r->next;
+        if (!r->msg.id || strcmp(r->msg.id, id) != 0 || r->finished)
+            continue;
+        if (r->state != REQUEST_RUNNING) {
+            /* Not started: answered now rather than when its turn comes. */
+            if (r->state == REQUEST_READY)
+                remove_ready(w, r);
+            if (r->state == REQUEST_ETA) {
+                r->state = REQUEST_READY;
+                w->neta--;
+                w->nunacked++;
+            }
+            request_revoke(r, "revoked");
+        } else if (terminate) {
+            request_terminate(r, is_kill(signal));
+            terminated = 1;
+        }
+    }
+    return terminated;
 }
 
 static void on_touch(uv_timer_t *t)
@@ -381,6 +430,10 @@ static void maybe_close(worker *w)
     uv_timer_stop(&w->shutdown_timer);
     uv_timer_stop(&w->touch_timer);
     log_info("worker: all tasks ended; closing the broker and backend");
+    if (w->control) {
+        control_close(w->control);
+        w->control = NULL;
+    }
     w->broker->ops->close(w->broker, on_broker_closed, w);
 }
 
@@ -493,6 +546,7 @@ worker *worker_new(uv_loop_t *loop, const config *cfg)
     w->loop = loop;
     w->cfg = cfg;
     w->prefetch_limit = (size_t)cfg->concurrency * cfg->prefetch_multiplier;
+    w->revoked = json_object();
     uv_timer_init(loop, &w->touch_timer);
     uv_timer_init(loop, &w->shutdown_timer);
     uv_timer_init(loop, &w->watchdog_timer);
@@ -531,12 +585,14 @@ int worker_start(worker *w, buf *err)
         .data = w,
     };
     w->broker = broker_redis_new(w->loop, &u, &bo);
+    w->control = control_new(w->loop, &u, w);
     redis_url_free(&u);
     if (make_backend(w, err))
         return -1;
     if (w->backend)
         w->backend->ops->start(w->backend);
     w->broker->ops->start(w->broker);
+    control_start(w->control);
     update_credit(w);
     /* Held messages are re-stamped four times per visibility timeout, so
      * no other worker restores a message this worker still holds. */
@@ -602,5 +658,6 @@ void worker_print_banner(const worker *w)
 
 void worker_free(worker *w)
 {
+    json_decref(w->revoked);
     free(w);
 }

@@ -4,6 +4,7 @@
 #ifndef POSETRACKD_WORKER_INTERNAL_H
 #define POSETRACKD_WORKER_INTERNAL_H
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "backend.h"
@@ -27,6 +28,7 @@ typedef enum worker_phase {
 } worker_phase;
 
 typedef struct worker worker;
+struct control;
 
 /* One message being handled: a task_run to the task. Owned by the worker;
  * lives from delivery until its outcome is stored (or it is handed back to
@@ -66,6 +68,8 @@ struct worker {
     size_t nrunning;
     unsigned long processed;
     int dispatching; /* inside dispatch(): re-entry is a no-op */
+    json_t *revoked; /* task id -> time revoked, oldest first */
+    struct control *control;
     size_t prefetch_limit;
     uv_timer_t touch_timer;
     uv_timer_t shutdown_timer;
@@ -75,6 +79,10 @@ struct worker {
 };
 
 double worker_now(void);
+/* Flags id as revoked; with terminate, stops it if it runs (signal KILL:
+ * at once, else through its cancellation). Returns 1 if a running task
+ * was terminated. */
+int worker_revoke(worker *w, const char *id, int terminate, const char *signal);
 /* Stores a state document in the backend (if any). */
 void worker_store(worker *w, const result_meta *m, const char *reply_to,
                   const char *correlation_id);
@@ -96,6 +104,10 @@ void request_revoke(struct task_run *r, const char *reason);
 void request_abort(struct task_run *r);
 void request_cancel(struct task_run *r, task_cancel_reason why);
 void request_free(struct task_run *r);
+/* Revoke with terminate of a running task: stored as REVOKED
+ * ("terminated"). hard stops it at once; otherwise it is cancelled and
+ * stopped if it has not finished within REQUEST_TERMINATE_GRACE_MS. */
+void request_terminate(struct task_run *r, int hard);
 int request_expired(const struct task_run *r, double now);
 
 #endif

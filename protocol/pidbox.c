@@ -1,0 +1,187 @@
+/* pidbox: control messages are rare and small, so they are decoded into
+ * jansson values (their arguments vary by command); the size bound keeps a
+ * hostile broadcast from costing more than a megabyte. */
+#include "pidbox.h"
+
+#include <fnmatch.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base64.h"
+
+static char *dup_str(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? xstrdup(s) : NULL;
+}
+
+static json_t *decode_body(json_t *env, buf *err)
+{
+    const char *ct = json_string_value(json_object_get(env, "content-type"));
+    json_t *body = json_object_get(env, "body");
+    const char *enc = json_string_value(
+        json_object_get(json_object_get(env, "properties"), "body_encoding"));
+    if (!ct || strcmp(ct, "application/json") != 0) {
+        buf_printf(err, "refusing control message of type %.80s",
+                   ct ? ct : "(none)");
+        return NULL;
+    }
+    if (!json_is_string(body)) {
+        buf_append_str(err, "control message body is not a string");
+        return NULL;
+    }
+    buf text;
+    buf_init(&text);
+    if (enc && strcmp(enc, "base64") == 0) {
+        if (base64_decode(&text, json_string_value(body),
+                          json_string_length(body))) {
+            buf_free(&text);
+            buf_append_str(err, "control message body is not base64");
+            return NULL;
+        }
+    } else {
+        buf_append(&text, json_string_value(body), json_string_length(body));
+    }
+    json_error_t jerr;
+    json_t *v = json_loadb(text.data ? text.data : "", text.len,
+                           JSON_DECODE_INT_AS_REAL, &jerr);
+    buf_free(&text);
+    if (!json_is_object(v)) {
+        buf_printf(err, "control message body is not a JSON object%s%s",
+                   v ? "" : ": ", v ? "" : jerr.text);
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+int pidbox_request_decode(const char *raw, size_t len, pidbox_request *out,
+                          buf *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (len > PIDBOX_MAX_MESSAGE) {
+        buf_printf(err, "control message of %zu bytes is over the limit", len);
+        return -1;
+    }
+    json_error_t jerr;
+    json_t *env = json_loadb(raw, len, JSON_DECODE_INT_AS_REAL, &jerr);
+    if (!json_is_object(env)) {
+        buf_printf(err, "control message is not a kombu envelope%s%s",
+                   env ? "" : ": ", env ? "" : jerr.text);
+        json_decref(env);
+        return -1;
+    }
+    json_t *body = decode_body(env, err);
+    json_decref(env);
+    if (!body)
+        return -1;
+    out->method = dup_str(body, "method");
+    json_t *args = json_object_get(body, "arguments");
+    json_t *dest = json_object_get(body, "destination");
+    json_t *reply_to = json_object_get(body, "reply_to");
+    int rc = 0;
+    if (!out->method) {
+        buf_append_str(err, "control message has no method");
+        rc = -1;
+    } else if (args && !json_is_object(args) && !json_is_null(args)) {
+        buf_append_str(err, "control message arguments are not a mapping");
+        rc = -1;
+    } else if (dest && !json_is_null(dest) && !json_is_array(dest)) {
+        buf_append_str(err, "control message destination is not a list");
+        rc = -1;
+    } else {
+        out->arguments =
+            json_is_object(args) ? json_incref(args) : json_object();
+        out->destination = json_is_array(dest) ? json_incref(dest) : NULL;
+        out->pattern = dup_str(body, "pattern");
+        out->matcher = dup_str(body, "matcher");
+        out->ticket = dup_str(body, "ticket");
+        out->reply_exchange = dup_str(reply_to, "exchange");
+        out->reply_routing_key = dup_str(reply_to, "routing_key");
+        if (out->ticket && (!out->reply_exchange || !out->reply_routing_key)) {
+            free(out->ticket);
+            out->ticket = NULL;
+        }
+    }
+    json_decref(body);
+    if (rc)
+        pidbox_request_free(out);
+    return rc;
+}
+
+void pidbox_request_free(pidbox_request *r)
+{
+    free(r->method);
+    json_decref(r->arguments);
+    json_decref(r->destination);
+    free(r->pattern);
+    free(r->matcher);
+    free(r->ticket);
+    free(r->reply_exchange);
+    free(r->reply_routing_key);
+    memset(r, 0, sizeof(*r));
+}
+
+/* kombu.utils.functional.match: 'glob' is fnmatch, 'pcre' a regular
+ * expression (POSIX extended here) matched at the start. */
+static int matches(const char *hostname, const char *pattern,
+                   const char *matcher)
+{
+    if (!matcher || strcmp(matcher, "glob") == 0)
+        return fnmatch(pattern, hostname, 0) == 0;
+    if (strcmp(matcher, "pcre") == 0) {
+        regex_t re;
+        if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+            return 0;
+        regmatch_t m;
+        int ok = regexec(&re, hostname, 1, &m, 0) == 0;
+        regfree(&re);
+        return ok;
+    }
+    return 0;
+}
+
+int pidbox_request_is_for(const pidbox_request *r, const char *hostname)
+{
+    if (r->destination && json_array_size(r->destination) > 0) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(r->destination, i, v)
+        {
+            const char *s = json_string_value(v);
+            if (s && strcmp(s, hostname) == 0)
+                return 1;
+        }
+        return 0;
+    }
+    if (r->pattern && r->matcher)
+        return matches(hostname, r->pattern, r->matcher);
+    return 1;
+}
+
+void pidbox_reply_encode(buf *out, const char *hostname, const json_t *reply,
+                         const pidbox_request *req, const char *delivery_tag)
+{
+    json_t *body = json_object();
+    json_object_set(body, hostname, (json_t *)reply);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    buf b64;
+    buf_init(&b64);
+    base64_encode(&b64, text ? text : "{}", text ? strlen(text) : 2);
+    free(text);
+    json_t *env = json_pack(
+        "{s:s, s:s, s:s, s:{s:s, s:i}, s:{s:i, s:{s:s, s:s}, s:i, s:s, s:s}}",
+        "body", b64.data ? b64.data : "", "content-encoding", "utf-8",
+        "content-type", "application/json", "headers", "ticket", req->ticket,
+        "clock", 0, "properties", "delivery_mode", 1, "delivery_info",
+        "exchange", req->reply_exchange, "routing_key", req->reply_routing_key,
+        "priority", 0, "body_encoding", "base64", "delivery_tag", delivery_tag);
+    buf_free(&b64);
+    char *s = json_dumps(env, 0);
+    json_decref(env);
+    if (s)
+        buf_append_str(out, s);
+    free(s);
+}

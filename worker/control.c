@@ -1,0 +1,273 @@
+/* control: kombu's Redis transport delivers fanout exchanges over PUB/SUB:
+ * the celery.pidbox exchange is the channel "/<db>.celery.pidbox", which
+ * every worker subscribes to. A reply goes to the direct exchange named in
+ * reply_to: the queues bound to it with the routing key (the
+ * _kombu.binding.* set) get the reply envelope pushed, which the caller
+ * pops. Commands run on the loop thread against the worker's own state.
+ *
+ * Malformed requests are logged and dropped; a request for another node is
+ * ignored; an unknown command is answered with an error, as Celery does. */
+#include "control.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "pidbox.h"
+#include "redis_client.h"
+#include "task_registry.h"
+#include "worker_internal.h"
+
+struct control {
+    worker *w;
+    int db;
+    redis_client *sub;
+    redis_client *cmd;
+    unsigned long replies;
+};
+
+/* Pushes the reply to every queue bound to the reply exchange with the
+ * routing key, as kombu's direct exchange lookup does. */
+static const char reply_script[] =
+    "local sep = '\\6\\22'\n"
+    "local n = 0\n"
+    "for _, m in ipairs(redis.call('SMEMBERS', '_kombu.binding.' .. "
+    "ARGV[1])) do\n"
+    "  local a = string.find(m, sep, 1, true)\n"
+    "  local b = a and string.find(m, sep, a + 2, true)\n"
+    "  if b and string.sub(m, 1, a - 1) == ARGV[2] then\n"
+    "    redis.call('LPUSH', string.sub(m, b + 2), ARGV[3])\n"
+    "    n = n + 1\n"
+    "  end\n"
+    "end\n"
+    "return n\n";
+
+static json_t *ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_t *ok(const char *fmt, ...)
+{
+    buf b;
+    buf_init(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    json_t *r = json_pack("{s:s}", "ok", b.data ? b.data : "");
+    buf_free(&b);
+    return r;
+}
+
+/* A span of the message body as a JSON value; big integers become reals
+ * rather than failing. */
+static json_t *span_json(json_span v)
+{
+    json_t *j = json_loadb(v.p, v.len, JSON_DECODE_ANY, NULL);
+    if (!j)
+        j = json_loadb(v.p, v.len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
+                       NULL);
+    return j ? j : json_null();
+}
+
+static json_t *request_info(const struct task_run *r)
+{
+    return json_pack(
+        "{s:s, s:s, s:o, s:o, s:s, s:s, s:f, s:b, s:{s:s, s:s, s:i, s:b}, "
+        "s:i}",
+        "id", r->msg.id, "name", r->msg.task, "args", span_json(r->msg.args),
+        "kwargs", span_json(r->msg.kwargs), "type", r->msg.task, "hostname",
+        r->w->cfg->hostname, "time_start", r->time_start, "acknowledged",
+        r->acked, "delivery_info", "exchange",
+        r->msg.exchange ? r->msg.exchange : "", "routing_key",
+        r->msg.routing_key ? r->msg.routing_key : "", "priority",
+        r->msg.priority, "redelivered", 0, "worker_pid", (int)getpid());
+}
+
+static json_t *cmd_active(control *c, json_t *args)
+{
+    (void)args;
+    json_t *list = json_array();
+    for (struct task_run *r = c->w->requests; r; r = r->next)
+        if (r->state == REQUEST_RUNNING && !r->finished)
+            json_array_append_new(list, request_info(r));
+    return list;
+}
+
+static json_t *cmd_registered(control *c, json_t *args)
+{
+    (void)c;
+    (void)args;
+    json_t *list = json_array();
+    for (size_t i = 0; i < task_registry_count(); i++)
+        json_array_append_new(list, json_string(task_registry_at(i)->name));
+    return list;
+}
+
+static json_t *cmd_ping(control *c, json_t *args)
+{
+    (void)c;
+    (void)args;
+    return ok("pong");
+}
+
+/* revoke(task_id, terminate=False, signal=None): task_id is one id or a
+ * list of ids. */
+static json_t *cmd_revoke(control *c, json_t *args)
+{
+    json_t *ids = json_object_get(args, "task_id");
+    int terminate = json_is_true(json_object_get(args, "terminate"));
+    const char *sig = json_string_value(json_object_get(args, "signal"));
+    json_t *list = json_is_array(ids) ? json_incref(ids) : json_array();
+    if (json_is_string(ids))
+        json_array_append(list, ids);
+    buf idstr, done;
+    buf_init(&idstr);
+    buf_init(&done);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        const char *id = json_string_value(v);
+        if (!id || strlen(id) > CELERY_MSG_MAX_NAME)
+            continue;
+        buf_printf(&idstr, "%s%s", idstr.len ? ", " : "", id);
+        if (worker_revoke(c->w, id, terminate, sig))
+            buf_printf(&done, "%s%s", done.len ? ", " : "", id);
+    }
+    json_decref(list);
+    json_t *r;
+    if (terminate)
+        r = done.len ? ok("terminate: %s", done.data)
+                     : ok("terminate: tasks unknown");
+    else
+        r = ok("tasks %s flagged as revoked", idstr.data ? idstr.data : "");
+    if (idstr.len)
+        log_info("Tasks flagged as revoked: %s", idstr.data);
+    buf_free(&idstr);
+    buf_free(&done);
+    return r;
+}
+
+static json_t *cmd_terminate(control *c, json_t *args)
+{
+    json_t *a = json_deep_copy(args);
+    json_object_set_new(a, "terminate", json_true());
+    json_t *r = cmd_revoke(c, a);
+    json_decref(a);
+    return r;
+}
+
+typedef struct command {
+    const char *name;
+    json_t *(*run)(control *c, json_t *args);
+} command;
+
+static const command commands[] = {
+    {"active", cmd_active},         {"ping", cmd_ping},
+    {"registered", cmd_registered}, {"dump_tasks", cmd_registered},
+    {"revoke", cmd_revoke},         {"terminate", cmd_terminate},
+};
+
+static json_t *dispatch(control *c, const pidbox_request *req)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, req->method) == 0)
+            return commands[i].run(c, req->arguments);
+    log_warning("control: no such command '%.80s'", req->method);
+    return json_pack("{s:s}", "error", "No such command");
+}
+
+static void send_reply(control *c, const pidbox_request *req, json_t *reply)
+{
+    char tag[64];
+    snprintf(tag, sizeof(tag), "%s-reply-%lu", c->w->cfg->hostname,
+             ++c->replies);
+    buf env;
+    buf_init(&env);
+    pidbox_reply_encode(&env, c->w->cfg->hostname, reply, req, tag);
+    const char *argv[] = {"EVAL",
+                          reply_script,
+                          "0",
+                          req->reply_exchange,
+                          req->reply_routing_key,
+                          env.data ? env.data : ""};
+    size_t lens[6];
+    for (int i = 0; i < 6; i++)
+        lens[i] = strlen(argv[i]);
+    lens[5] = env.len;
+    if (redis_client_command(c->cmd, NULL, NULL, 6, argv, lens) != 0)
+        log_warning("control: cannot send the reply to %s (no connection)",
+                    req->method);
+    buf_free(&env);
+}
+
+static void handle(control *c, const char *raw, size_t len)
+{
+    pidbox_request req;
+    buf err;
+    buf_init(&err);
+    if (pidbox_request_decode(raw, len, &req, &err) != 0) {
+        log_error("control: dropped a malformed control message: %s", err.data);
+        buf_free(&err);
+        return;
+    }
+    buf_free(&err);
+    if (pidbox_request_is_for(&req, c->w->cfg->hostname)) {
+        log_debug("control: %s", req.method);
+        json_t *reply = dispatch(c, &req);
+        if (req.ticket && reply)
+            send_reply(c, &req, reply);
+        json_decref(reply);
+    }
+    pidbox_request_free(&req);
+}
+
+static void on_pmessage(redis_client *rc, redisReply *r, void *privdata)
+{
+    (void)rc;
+    control *c = privdata;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+        r->element[0]->type != REDIS_REPLY_STRING ||
+        strcmp(r->element[0]->str, "pmessage") != 0 ||
+        r->element[3]->type != REDIS_REPLY_STRING)
+        return; /* the subscription's confirmation, or the end */
+    handle(c, r->element[3]->str, r->element[3]->len);
+}
+
+static void on_sub_state(redis_client *rc, int ready, void *data)
+{
+    control *c = data;
+    if (!ready)
+        return;
+    char topic[64];
+    snprintf(topic, sizeof(topic), "/%d.celery.pidbox", c->db);
+    if (redis_client_psubscribe(rc, on_pmessage, c, topic) != 0)
+        log_error("control: cannot subscribe to %s", topic);
+}
+
+control *control_new(uv_loop_t *loop, const redis_url *url, worker *w)
+{
+    control *c = xcalloc(1, sizeof(*c));
+    c->w = w;
+    c->db = url->db;
+    c->sub = redis_client_new(loop, url, "control", on_sub_state, c);
+    c->cmd = redis_client_new(loop, url, "control", NULL, c);
+    return c;
+}
+
+void control_start(control *c)
+{
+    redis_client_start(c->sub);
+    redis_client_start(c->cmd);
+}
+
+void control_close(control *c)
+{
+    redis_client_close(c->sub);
+    redis_client_close(c->cmd);
+    free(c);
+}
