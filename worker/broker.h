@@ -49,6 +49,11 @@ typedef struct broker_ops {
     /* Tells the broker the worker still holds these messages (visibility
      * timeout). */
     void (*touch)(broker *b, const char *const *tags, size_t n);
+    /* Sends payload (a complete message) to an exchange with a routing
+     * key, e.g. a remote control reply. Returns 0, or -1 if it cannot be
+     * sent now. */
+    int (*publish)(broker *b, const char *exchange, const char *routing_key,
+                   const char *payload, size_t len);
     /* Stops delivering; pending acks and requeues are still written. */
     void (*stop_consuming)(broker *b);
     /* Flushes what is pending, closes, then calls cb and frees itself. */

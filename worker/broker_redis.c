@@ -130,30 +130,38 @@ static const char fetch_script[] =
     "end\n"
     "return out\n";
 
+/* kombu's exchange lookup (virtual/base.py _lookup): the default exchange
+ * routes to the queue named by the routing key; a direct exchange to the
+ * queues in its _kombu.binding.<exchange> set whose routing key matches. */
+#define LUA_BOUND_QUEUES                                                       \
+    "local function bound_queues(ex, rk)\n"                                    \
+    "  local queues = {}\n"                                                    \
+    "  if ex == '' then\n"                                                     \
+    "    if rk ~= '' then queues[1] = rk end\n"                                \
+    "    return queues\n"                                                      \
+    "  end\n"                                                                  \
+    "  local sep = '\\6\\22'\n"                                                \
+    "  for _, m in ipairs(redis.call('SMEMBERS', '_kombu.binding.' .. ex)) "   \
+    "do\n"                                                                     \
+    "    local a = string.find(m, sep, 1, true)\n"                             \
+    "    local b = a and string.find(m, sep, a + 2, true)\n"                   \
+    "    if b and string.sub(m, 1, a - 1) == rk then\n"                        \
+    "      queues[#queues + 1] = string.sub(m, b + 2)\n"                       \
+    "    end\n"                                                                \
+    "  end\n"                                                                  \
+    "  return queues\n"                                                        \
+    "end\n"
+
 /* Moves one message from unacked back to the queues its exchange binds
  * the routing key to, only if it is still unacked: two restorers racing
  * cannot both push it. */
-static const char restore_script[] =
+static const char restore_script[] = LUA_BOUND_QUEUES
     "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 or ARGV[2] == '' then\n"
     "  redis.call('HDEL', KEYS[1], ARGV[1])\n"
     "  redis.call('ZREM', KEYS[2], ARGV[1])\n"
     "  return 0\n"
     "end\n"
-    "local queues = {}\n"
-    "local ex, rk = ARGV[3], ARGV[4]\n"
-    "if ex == '' then\n"
-    "  if rk ~= '' then queues[1] = rk end\n"
-    "else\n"
-    "  local sep = '\\6\\22'\n"
-    "  for _, m in ipairs(redis.call('SMEMBERS', '_kombu.binding.' .. ex)) "
-    "do\n"
-    "    local a = string.find(m, sep, 1, true)\n"
-    "    local b = a and string.find(m, sep, a + 2, true)\n"
-    "    if b and string.sub(m, 1, a - 1) == rk then\n"
-    "      queues[#queues + 1] = string.sub(m, b + 2)\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
+    "local queues = bound_queues(ARGV[3], ARGV[4])\n"
     "if #queues == 0 and ARGV[6] ~= '' then queues[1] = ARGV[6] end\n"
     "for _, q in ipairs(queues) do\n"
     "  if ARGV[5] == '1' then redis.call('LPUSH', q, ARGV[2])\n"
@@ -161,6 +169,13 @@ static const char restore_script[] =
     "end\n"
     "redis.call('HDEL', KEYS[1], ARGV[1])\n"
     "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+    "return #queues\n";
+
+/* Publishes a message to an exchange as kombu's _put does: LPUSH onto
+ * every bound queue. */
+static const char publish_script[] = LUA_BOUND_QUEUES
+    "local queues = bound_queues(ARGV[1], ARGV[2])\n"
+    "for _, q in ipairs(queues) do redis.call('LPUSH', q, ARGV[3]) end\n"
     "return #queues\n";
 
 /* Takes the restore mutex the way redis-py's Lock does (SET NX PX) and
@@ -567,6 +582,19 @@ static void redis_requeue(broker *base, const char *tag, const char *queue,
     json_decref(m);
 }
 
+static int redis_publish(broker *base, const char *exchange,
+                         const char *routing_key, const char *payload,
+                         size_t len)
+{
+    broker_redis *b = (broker_redis *)base;
+    const char *argv[] = {"EVAL",   publish_script, "0",
+                          exchange, routing_key,    payload};
+    size_t lens[] = {
+        4,  strlen(publish_script), 1, strlen(exchange), strlen(routing_key),
+        len};
+    return redis_client_command(b->cmd, NULL, NULL, 6, argv, lens);
+}
+
 static void redis_touch(broker *base, const char *const *tags, size_t n)
 {
     broker_redis *b = (broker_redis *)base;
@@ -751,6 +779,7 @@ static const broker_ops redis_ops = {
     .ack = redis_ack,
     .requeue = redis_requeue,
     .touch = redis_touch,
+    .publish = redis_publish,
     .stop_consuming = redis_stop_consuming,
     .close = redis_close,
 };

@@ -271,6 +271,17 @@ typedef struct command_req {
     int persistent; /* a subscription: hiredis calls back many times */
 } command_req;
 
+static command_req *new_req(redis_client *rc, redis_client_reply_cb cb,
+                            void *privdata, int persistent)
+{
+    command_req *req = xmalloc(sizeof(*req));
+    req->rc = rc;
+    req->cb = cb;
+    req->privdata = privdata;
+    req->persistent = persistent;
+    return req;
+}
+
 static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
     (void)ac;
@@ -290,11 +301,7 @@ int redis_client_psubscribe(redis_client *rc, redis_client_reply_cb cb,
 {
     if (!redis_client_ready(rc))
         return -1;
-    command_req *req = xcalloc(1, sizeof(*req));
-    req->rc = rc;
-    req->cb = cb;
-    req->privdata = privdata;
-    req->persistent = 1;
+    command_req *req = new_req(rc, cb, privdata, 1);
     const char *argv[] = {"PSUBSCRIBE", pattern};
     size_t lens[] = {10, strlen(pattern)};
     if (redisAsyncCommandArgv(rc->ac, on_reply, req, 2, argv, lens) !=
@@ -311,10 +318,7 @@ int redis_client_command(redis_client *rc, redis_client_reply_cb cb,
 {
     if (!redis_client_ready(rc))
         return -1;
-    command_req *req = xcalloc(1, sizeof(*req));
-    req->rc = rc;
-    req->cb = cb;
-    req->privdata = privdata;
+    command_req *req = new_req(rc, cb, privdata, 0);
     if (redisAsyncCommandArgv(rc->ac, on_reply, req, argc, argv, argvlen) !=
         REDIS_OK) {
         free(req);
@@ -328,10 +332,7 @@ int redis_client_commandf(redis_client *rc, redis_client_reply_cb cb,
 {
     if (!redis_client_ready(rc))
         return -1;
-    command_req *req = xcalloc(1, sizeof(*req));
-    req->rc = rc;
-    req->cb = cb;
-    req->privdata = privdata;
+    command_req *req = new_req(rc, cb, privdata, 0);
     va_list ap;
     va_start(ap, fmt);
     int rc2 = redisvAsyncCommand(rc->ac, on_reply, req, fmt, ap);
