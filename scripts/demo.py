@@ -3,7 +3,8 @@
 Starts a throwaway redis-server and posetrackd on loopback, then uses the
 ordinary Celery client from Debian: a burst of tasks and their results, a
 failure raised as the right Python exception, a countdown, an unknown task
-and a time limit; then a warm shutdown. Everything is cleaned up."""
+and a time limit, inspect active and a revoke with terminate; then a warm
+shutdown. Everything is cleaned up."""
 import os
 import sys
 import time
@@ -58,6 +59,20 @@ def main():
             app.send_task("posetrackd.sleep", args=[30], time_limit=1).get(timeout=10)
         except Exception as e:
             print(f"sleep(30) with time_limit=1 raised {e!r}")
+
+        step("remote control: inspect active, then revoke(terminate=True)")
+        node = worker.name.replace("%h", __import__("socket").gethostname())
+        long = app.send_task("posetrackd.sleep", args=[60])
+        support.wait_for(lambda: (app.control.inspect(destination=[node], timeout=0.5)
+                                  .active() or {}).get(node), 10)
+        active = app.control.inspect(destination=[node], timeout=0.5).active()[node]
+        print(f"active on {node}: {[(t['name'], t['args']) for t in active]}")
+        t0 = time.monotonic()
+        print(app.control.revoke(long.id, terminate=True, reply=True, timeout=0.5))
+        try:
+            long.get(timeout=10)
+        except Exception as e:
+            print(f"sleep(60) -> {long.state} ({e!r})")
 
         step("warm shutdown (SIGTERM)")
         rc = worker.stop()
