@@ -161,10 +161,12 @@ static const char *const prop_names[] = {"body_encoding", "delivery_tag",
 static void read_properties(json_span props, json_span *body_encoding,
                             celery_msg *m)
 {
-    json_span p[6], di[2];
-    static const char *const di_names[] = {"exchange", "routing_key"};
+    json_span p[6], di[3];
+    static const char *const di_names[] = {"exchange", "routing_key",
+                                           "redelivered"};
     pick(props, prop_names, 6, p);
-    pick(p[PF_INFO], di_names, 2, di);
+    pick(p[PF_INFO], di_names, 3, di);
+    m->redelivered = json_span_kind(di[2]) == JSON_KIND_TRUE;
     *body_encoding = p[PF_BODY_ENCODING];
     m->delivery_tag = span_str(p[PF_TAG], CELERY_MSG_MAX_NAME);
     m->exchange = span_str(di[0], CELERY_MSG_MAX_NAME);

@@ -54,6 +54,7 @@ typedef struct celery_msg {
     char *delivery_tag;
     char *exchange;
     char *routing_key;
+    int redelivered; /* delivery_info.redelivered: restored by a worker */
     char *reply_to;
     char *correlation_id;
     char *body; /* the decoded body bytes */

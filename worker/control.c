@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "isotime.h"
 #include "log.h"
 #include "pidbox.h"
 #include "redis_client.h"
@@ -73,28 +74,121 @@ static json_t *span_json(json_span v)
     return j ? j : json_null();
 }
 
+/* Request.info() of Celery: a request not started yet has no start time
+ * or pid (null); redelivered is true or null, as kombu leaves it. */
 static json_t *request_info(const struct task_run *r)
 {
+    int running = r->state == REQUEST_RUNNING;
+    json_t *no = json_null();
     return json_pack(
-        "{s:s, s:s, s:o, s:o, s:s, s:s, s:f, s:b, s:{s:s, s:s, s:i, s:b}, "
-        "s:i}",
+        "{s:s, s:s, s:o, s:o, s:s, s:s, s:o, s:b, s:{s:s, s:s, s:i, s:o}, "
+        "s:o}",
         "id", r->msg.id, "name", r->msg.task, "args", span_json(r->msg.args),
         "kwargs", span_json(r->msg.kwargs), "type", r->msg.task, "hostname",
-        r->w->cfg->hostname, "time_start", r->time_start, "acknowledged",
-        r->acked, "delivery_info", "exchange",
-        r->msg.exchange ? r->msg.exchange : "", "routing_key",
-        r->msg.routing_key ? r->msg.routing_key : "", "priority",
-        r->msg.priority, "redelivered", 0, "worker_pid", (int)getpid());
+        r->w->cfg->hostname, "time_start",
+        running ? json_real(r->time_start) : no, "acknowledged", r->acked,
+        "delivery_info", "exchange", r->msg.exchange ? r->msg.exchange : "",
+        "routing_key", r->msg.routing_key ? r->msg.routing_key : "", "priority",
+        r->msg.priority, "redelivered", r->msg.redelivered ? json_true() : no,
+        "worker_pid", running ? json_integer(getpid()) : no);
+}
+
+/* Request.info() of every live request in state. */
+static json_t *requests_in(control *c, request_state state)
+{
+    json_t *list = json_array();
+    for (struct task_run *r = c->w->requests; r; r = r->next)
+        if (r->state == state && !r->finished)
+            json_array_append_new(list, request_info(r));
+    return list;
 }
 
 static json_t *cmd_active(control *c, json_t *args)
 {
     (void)args;
+    return requests_in(c, REQUEST_RUNNING);
+}
+
+static json_t *cmd_reserved(control *c, json_t *args)
+{
+    (void)args;
+    return requests_in(c, REQUEST_READY);
+}
+
+static json_t *iso_eta(double eta)
+{
+    buf b;
+    buf_init(&b);
+    isotime_format_naive(&b, eta);
+    buf_append_str(&b, "+00:00");
+    json_t *s = json_string(b.data);
+    buf_free(&b);
+    return s;
+}
+
+static json_t *cmd_scheduled(control *c, json_t *args)
+{
+    (void)args;
     json_t *list = json_array();
     for (struct task_run *r = c->w->requests; r; r = r->next)
-        if (r->state == REQUEST_RUNNING && !r->finished)
-            json_array_append_new(list, request_info(r));
+        if (r->state == REQUEST_ETA && !r->finished)
+            json_array_append_new(list, json_pack("{s:o, s:i, s:o}", "eta",
+                                                  iso_eta(r->msg.eta),
+                                                  "priority", r->msg.priority,
+                                                  "request", request_info(r)));
     return list;
+}
+
+static json_t *cmd_revoked(control *c, json_t *args)
+{
+    (void)args;
+    json_t *list = json_array();
+    const char *id;
+    json_t *v;
+    json_object_foreach(c->w->revoked, id, v)
+    {
+        json_array_append_new(list, json_string(id));
+    }
+    return list;
+}
+
+static const char *state_name(const struct task_run *r)
+{
+    switch (r->state) {
+    case REQUEST_RUNNING:
+        return "active";
+    case REQUEST_ETA:
+        return "scheduled";
+    default:
+        return "reserved";
+    }
+}
+
+static int id_wanted(json_t *ids, const char *id)
+{
+    size_t i;
+    json_t *v;
+    if (json_is_string(ids))
+        return strcmp(json_string_value(ids), id) == 0;
+    json_array_foreach(ids, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* query_task(ids): {id: [state, info]} for the ids this worker holds. */
+static json_t *cmd_query_task(control *c, json_t *args)
+{
+    json_t *ids = json_object_get(args, "ids");
+    json_t *out = json_object();
+    for (struct task_run *r = c->w->requests; r; r = r->next)
+        if (r->msg.id && !r->finished && id_wanted(ids, r->msg.id))
+            json_object_set_new(
+                out, r->msg.id,
+                json_pack("[s, o]", state_name(r), request_info(r)));
+    return out;
 }
 
 static json_t *cmd_registered(control *c, json_t *args)
@@ -167,9 +261,12 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"active", cmd_active},         {"ping", cmd_ping},
-    {"registered", cmd_registered}, {"dump_tasks", cmd_registered},
-    {"revoke", cmd_revoke},         {"terminate", cmd_terminate},
+    {"active", cmd_active},           {"ping", cmd_ping},
+    {"registered", cmd_registered},   {"dump_tasks", cmd_registered},
+    {"revoke", cmd_revoke},           {"terminate", cmd_terminate},
+    {"reserved", cmd_reserved},       {"scheduled", cmd_scheduled},
+    {"dump_schedule", cmd_scheduled}, {"revoked", cmd_revoked},
+    {"dump_revoked", cmd_revoked},    {"query_task", cmd_query_task},
 };
 
 static json_t *dispatch(control *c, const pidbox_request *req)

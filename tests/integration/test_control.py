@@ -133,3 +133,47 @@ def test_garbage_on_the_control_channel_leaves_the_worker_answering(ctx):
     reply = app.control.broadcast("no_such_thing", destination=[node(w)],
                                   reply=True, timeout=1)
     assert reply == [{node(w): {"error": "No such command"}}]
+
+
+def shape(v):
+    """The JSON shape of a value: keys and types, not values."""
+    if isinstance(v, dict):
+        return {k: shape(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [shape(x) for x in v[:1]]
+    return type(v).__name__
+
+
+def test_reserved_scheduled_revoked_query_task_match_the_python_worker(ctx):
+    py = ctx.pyworker("-P", "prefork", "-c", "1", "-Q", "pyq")
+    pt = ctx.worker("-c", "1", "-Q", "ptq")
+    app = ctx.app()
+    held = {}
+    for w, q in ((py, "pyq"), (pt, "ptq")):
+        held[q] = [app.send_task("posetrackd.sleep", args=[3], queue=q),
+                   app.send_task("posetrackd.echo", args=[1], queue=q),
+                   app.send_task("posetrackd.echo", args=[2], queue=q, countdown=30)]
+        app.control.revoke(f"gone-{q}", destination=[node(w)])
+
+    def inspect(w, method, *args):
+        i = app.control.inspect(destination=[node(w)], timeout=1)
+        return getattr(i, method)(*args)[node(w)]
+
+    wait_for(lambda: inspect(py, "reserved") and inspect(py, "scheduled"), 20,
+             interval=0.3)
+    wait_for(lambda: inspect(pt, "reserved") and inspect(pt, "scheduled"), 20,
+             interval=0.3)
+    for method in ("reserved", "scheduled"):
+        a, b = inspect(py, method), inspect(pt, method)
+        assert shape(a) == shape(b), (method, a, b)
+    assert inspect(py, "revoked") == ["gone-pyq"]
+    assert inspect(pt, "revoked") == ["gone-ptq"]
+    qa = inspect(py, "query_task", held["pyq"][0].id)
+    qb = inspect(pt, "query_task", held["ptq"][0].id)
+    assert list(qa.values())[0][0] == list(qb.values())[0][0] == "active"
+    sa, sb = shape(list(qa.values())[0][1]), shape(list(qb.values())[0][1])
+    assert sa == sb, (sa, sb)
+    for q in ("pyq", "ptq"):
+        app.control.revoke(held[q][2].id)
+        held[q][0].get(timeout=20)
+        held[q][1].get(timeout=20)
