@@ -124,6 +124,22 @@ void isotime_format_naive(buf *out, double epoch)
         buf_printf(out, ".%06ld", us);
 }
 
+void isotime_format_utc(buf *out, double epoch)
+{
+    isotime_format_naive(out, epoch);
+    buf_append_str(out, "+00:00");
+}
+
+json_t *isotime_utc_json(double epoch)
+{
+    buf b;
+    buf_init(&b);
+    isotime_format_utc(&b, epoch);
+    json_t *s = json_string(b.data);
+    buf_free(&b);
+    return s;
+}
+
 void isotime_format_log(buf *out, double epoch)
 {
     struct tm tm;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "kombu_envelope.h"
 
 static char *dup_str(json_t *obj, const char *key)
 {
@@ -165,23 +166,15 @@ void pidbox_reply_encode(buf *out, const char *hostname, const json_t *reply,
 {
     json_t *body = json_object();
     json_object_set(body, hostname, (json_t *)reply);
-    char *text = json_dumps(body, JSON_COMPACT);
+    json_t *headers =
+        json_pack("{s:s, s:i}", "ticket", req->ticket, "clock", 0);
+    kombu_envelope e = {body,
+                        headers,
+                        req->reply_exchange,
+                        req->reply_routing_key,
+                        delivery_tag,
+                        KOMBU_DELIVERY_TRANSIENT};
+    kombu_envelope_encode(out, &e);
+    json_decref(headers);
     json_decref(body);
-    buf b64;
-    buf_init(&b64);
-    base64_encode(&b64, text ? text : "{}", text ? strlen(text) : 2);
-    free(text);
-    json_t *env = json_pack(
-        "{s:s, s:s, s:s, s:{s:s, s:i}, s:{s:i, s:{s:s, s:s}, s:i, s:s, s:s}}",
-        "body", b64.data ? b64.data : "", "content-encoding", "utf-8",
-        "content-type", "application/json", "headers", "ticket", req->ticket,
-        "clock", 0, "properties", "delivery_mode", 1, "delivery_info",
-        "exchange", req->reply_exchange, "routing_key", req->reply_routing_key,
-        "priority", 0, "body_encoding", "base64", "delivery_tag", delivery_tag);
-    buf_free(&b64);
-    char *s = json_dumps(env, 0);
-    json_decref(env);
-    if (s)
-        buf_append_str(out, s);
-    free(s);
 }

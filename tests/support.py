@@ -155,7 +155,8 @@ class Worker:
 class PyWorker:
     """The real Python Celery worker running tests_app."""
 
-    def __init__(self, broker, *args, name=None, loglevel="info"):
+    def __init__(self, broker, *args, name=None, loglevel="info",
+                 without=("heartbeat", "gossip", "mingle")):
         fd, self.logpath = tempfile.mkstemp(prefix="pt-pyworker-", suffix=".log")
         os.close(fd)
         self.name = name or f"py{free_port()}@%h"
@@ -165,8 +166,7 @@ class PyWorker:
         self.log = open(self.logpath, "wb")
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "celery", "-A", "tests_app", "worker", "-n", self.name,
-             "-l", loglevel, "--without-heartbeat", "--without-gossip",
-             "--without-mingle"] + list(args),
+             "-l", loglevel] + [f"--without-{w}" for w in without] + list(args),
             stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=TESTS_APP_DIR)
         ready = self._logged_ready if loglevel == "info" else self._answers_ping
         wait_for(lambda: ready() or self.proc.poll() is not None,

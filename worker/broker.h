@@ -54,6 +54,10 @@ typedef struct broker_ops {
      * sent now. */
     int (*publish)(broker *b, const char *exchange, const char *routing_key,
                    const char *payload, size_t len);
+    /* Sends payload to every consumer of a fanout exchange (events). */
+    int (*publish_fanout)(broker *b, const char *exchange,
+                          const char *routing_key, const char *payload,
+                          size_t len);
     /* Stops delivering; pending acks and requeues are still written. */
     void (*stop_consuming)(broker *b);
     /* Flushes what is pending, closes, then calls cb and frees itself. */

@@ -204,7 +204,7 @@ typedef struct waiter waiter;
 typedef struct broker_redis {
     broker base;
     uv_loop_t *loop;
-    redis_url url;
+    int db; /* the Redis database: fanout channels are named by it */
     char **queues;
     size_t nqueues;
     char **keys; /* queue keys in the order they are served */
@@ -213,6 +213,7 @@ typedef struct broker_redis {
     double visibility_timeout;
     size_t max_message_size;
     broker_message_cb on_message;
+    void (*on_ready)(void *data);
     void *data;
     redis_client *cmd;
     waiter *waiters;
@@ -446,6 +447,8 @@ static void on_cmd_state(redis_client *rc, int ready, void *data)
     b->drained = 0;
     declare_bindings(b);
     flush_acks(b);
+    if (b->on_ready)
+        b->on_ready(b->data);
     fetch(b);
 }
 
@@ -595,6 +598,25 @@ static int redis_publish(broker *base, const char *exchange,
     return redis_client_command(b->cmd, NULL, NULL, 6, argv, lens);
 }
 
+/* kombu's fanout over PUB/SUB with fanout_prefix and fanout_patterns on
+ * (its defaults): the channel is "/<db>.<exchange>/<routing key>". */
+static int redis_publish_fanout(broker *base, const char *exchange,
+                                const char *routing_key, const char *payload,
+                                size_t len)
+{
+    broker_redis *b = (broker_redis *)base;
+    buf chan;
+    buf_init(&chan);
+    buf_printf(&chan, "/%d.%s", b->db, exchange);
+    if (routing_key && *routing_key)
+        buf_printf(&chan, "/%s", routing_key);
+    const char *argv[] = {"PUBLISH", chan.data, payload};
+    size_t lens[] = {7, chan.len, len};
+    int rc = redis_client_command(b->cmd, NULL, NULL, 3, argv, lens);
+    buf_free(&chan);
+    return rc;
+}
+
 static void redis_touch(broker *base, const char *const *tags, size_t n)
 {
     broker_redis *b = (broker_redis *)base;
@@ -720,7 +742,6 @@ static void free_broker(broker_redis *b)
     free(b->keylens);
     free(b->waiters);
     free(b->acks);
-    redis_url_free(&b->url);
     broker_closed_cb cb = b->closed_cb;
     void *data = b->closed_data;
     free(b);
@@ -780,6 +801,7 @@ static const broker_ops redis_ops = {
     .requeue = redis_requeue,
     .touch = redis_touch,
     .publish = redis_publish,
+    .publish_fanout = redis_publish_fanout,
     .stop_consuming = redis_stop_consuming,
     .close = redis_close,
 };
@@ -810,6 +832,7 @@ broker *broker_redis_new(uv_loop_t *loop, const redis_url *url,
     broker_redis *b = xcalloc(1, sizeof(*b));
     b->base.ops = &redis_ops;
     b->loop = loop;
+    b->db = url->db;
     b->nqueues = opts->nqueues;
     b->queues = xcalloc(opts->nqueues, sizeof(char *));
     for (size_t i = 0; i < opts->nqueues; i++)
@@ -817,6 +840,7 @@ broker *broker_redis_new(uv_loop_t *loop, const redis_url *url,
     b->visibility_timeout = opts->visibility_timeout;
     b->max_message_size = opts->max_message_size;
     b->on_message = opts->on_message;
+    b->on_ready = opts->on_ready;
     b->data = opts->data;
     build_keys(b);
     b->cmd = redis_client_new(loop, url, "broker", on_cmd_state, b);

@@ -14,6 +14,8 @@ typedef struct broker_redis_options {
     double visibility_timeout;
     size_t max_message_size;
     broker_message_cb on_message;
+    /* Called each time the broker (re)connects; may be NULL. */
+    void (*on_ready)(void *data);
     void *data;
 } broker_redis_options;
 

@@ -67,6 +67,8 @@ static const opt_def opts[] = {
      "seconds results are kept (86400; 0 keeps them forever)"},
     {"result-extended", 0, OPT_FLAG, OFF(result_extended), NULL,
      "store name, args, kwargs, worker, retries and queue with results"},
+    {"task-events", 'E', OPT_FLAG, OFF(task_events), NULL,
+     "send task-related events (celery events, flower)"},
     {"loglevel", 'l', OPT_LEVEL, OFF(loglevel), NULL,
      "debug, info, warning, error or critical (default warning)"},
     {"logfile", 'f', OPT_STR, OFF(logfile), NULL,
@@ -314,7 +316,8 @@ static void build_getopt(struct option *lo, char *so)
         lo[k++] = (struct option){opts[i].name, arg, NULL, (int)(i + 1)};
         if (opts[i].shortopt) {
             *s++ = (char)opts[i].shortopt;
-            *s++ = ':';
+            if (opts[i].type != OPT_FLAG)
+                *s++ = ':';
         }
     }
     lo[k++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};

@@ -38,6 +38,7 @@ typedef struct config {
     int track_started;
     double result_expires;
     int result_extended;
+    int task_events;
     log_level loglevel;
     char *logfile;
     char *pidfile;

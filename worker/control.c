@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "events.h"
 #include "isotime.h"
 #include "log.h"
 #include "pidbox.h"
@@ -115,17 +116,6 @@ static json_t *cmd_reserved(control *c, json_t *args)
     return requests_in(c, REQUEST_READY);
 }
 
-static json_t *iso_eta(double eta)
-{
-    buf b;
-    buf_init(&b);
-    isotime_format_naive(&b, eta);
-    buf_append_str(&b, "+00:00");
-    json_t *s = json_string(b.data);
-    buf_free(&b);
-    return s;
-}
-
 static json_t *cmd_scheduled(control *c, json_t *args)
 {
     (void)args;
@@ -133,7 +123,7 @@ static json_t *cmd_scheduled(control *c, json_t *args)
     for (struct task_run *r = c->w->requests; r; r = r->next)
         if (r->state == REQUEST_ETA && !r->finished)
             json_array_append_new(list, json_pack("{s:o, s:i, s:o}", "eta",
-                                                  iso_eta(r->msg.eta),
+                                                  isotime_utc_json(r->msg.eta),
                                                   "priority", r->msg.priority,
                                                   "request", request_info(r)));
     return list;
@@ -255,18 +245,57 @@ static json_t *cmd_terminate(control *c, json_t *args)
     return r;
 }
 
+static json_t *set_task_events(control *c, int on)
+{
+    const char *what = on ? "enabled" : "disabled";
+    if (!c->w->events || !events_set_task_enabled(c->w->events, on))
+        return ok("task events already %s", what);
+    log_info("Events of group {task} %s by remote.", what);
+    return ok("task events %s", what);
+}
+
+static json_t *cmd_enable_events(control *c, json_t *args)
+{
+    (void)args;
+    return set_task_events(c, 1);
+}
+
+static json_t *cmd_disable_events(control *c, json_t *args)
+{
+    (void)args;
+    return set_task_events(c, 0);
+}
+
+/* Celery's heartbeat command returns None: the reply is {node: null}. */
+static json_t *cmd_heartbeat(control *c, json_t *args)
+{
+    (void)args;
+    if (c->w->events)
+        events_heartbeat(c->w->events);
+    return json_null();
+}
+
 typedef struct command {
     const char *name;
     json_t *(*run)(control *c, json_t *args);
 } command;
 
 static const command commands[] = {
-    {"active", cmd_active},           {"ping", cmd_ping},
-    {"registered", cmd_registered},   {"dump_tasks", cmd_registered},
-    {"revoke", cmd_revoke},           {"terminate", cmd_terminate},
-    {"reserved", cmd_reserved},       {"scheduled", cmd_scheduled},
-    {"dump_schedule", cmd_scheduled}, {"revoked", cmd_revoked},
-    {"dump_revoked", cmd_revoked},    {"query_task", cmd_query_task},
+    {"active", cmd_active},
+    {"ping", cmd_ping},
+    {"registered", cmd_registered},
+    {"dump_tasks", cmd_registered},
+    {"revoke", cmd_revoke},
+    {"terminate", cmd_terminate},
+    {"reserved", cmd_reserved},
+    {"scheduled", cmd_scheduled},
+    {"dump_schedule", cmd_scheduled},
+    {"revoked", cmd_revoked},
+    {"dump_revoked", cmd_revoked},
+    {"query_task", cmd_query_task},
+    {"enable_events", cmd_enable_events},
+    {"disable_events", cmd_disable_events},
+    {"heartbeat", cmd_heartbeat},
 };
 
 static json_t *dispatch(control *c, const pidbox_request *req)

@@ -110,6 +110,28 @@ static void message_args(buf *out, const char *message)
     buf_append_char(out, ']');
 }
 
+/* The exception as Python's repr shows it, for events: ValueError('x'),
+ * with Python's choice of quotes and escapes for the common cases. */
+static char *exc_repr(const char *exc_type, const char *message)
+{
+    char q = strchr(message, '\'') && !strchr(message, '"') ? '"' : '\'';
+    buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s(%c", exc_type, q);
+    for (const char *p = message; *p; p++) {
+        if (*p == '\\' || *p == q)
+            buf_printf(&b, "\\%c", *p);
+        else if (*p == '\n')
+            buf_append_str(&b, "\\n");
+        else if ((unsigned char)*p < 0x20)
+            buf_printf(&b, "\\x%02x", (unsigned char)*p);
+        else
+            buf_append_char(&b, *p);
+    }
+    buf_printf(&b, "%c)", q);
+    return buf_detach(&b, NULL);
+}
+
 void request_fail(struct task_run *r, const char *exc_type,
                   const char *exc_module, const char *message, int in_task)
 {
@@ -124,6 +146,27 @@ void request_fail(struct task_run *r, const char *exc_type,
         store_exception(r, "FAILURE", exc_type, exc_module, s,
                         in_task ? message : NULL);
     buf_free(&args);
+    if (r->msg.id && !r->revoked) {
+        char *repr = exc_repr(exc_type, message);
+        buf tb;
+        buf_init(&tb);
+        result_meta_traceback(&tb, r->msg.task, exc_type, message);
+        worker_event(r->w, "task-failed",
+                     json_pack("{s:s, s:s, s:s}", "uuid", r->msg.id,
+                               "exception", repr, "traceback", tb.data));
+        buf_free(&tb);
+        free(repr);
+    }
+}
+
+static void send_revoked(struct task_run *r, const char *reason, int signum)
+{
+    int terminated = strcmp(reason, "terminated") == 0;
+    worker_event(r->w, "task-revoked",
+                 json_pack("{s:s, s:b, s:o, s:b}", "uuid", r->msg.id,
+                           "terminated", terminated, "signum",
+                           terminated ? json_integer(signum) : json_null(),
+                           "expired", strcmp(reason, "expired") == 0));
 }
 
 void request_revoke(struct task_run *r, const char *reason)
@@ -136,6 +179,7 @@ void request_revoke(struct task_run *r, const char *reason)
                     NULL);
     buf_free(&args);
     log_info("Discarding revoked task: %s[%s]", r->msg.task, r->msg.id);
+    send_revoked(r, reason, 9);
     r->finished = 1;
     worker_ack(r->w, r);
     worker_request_done(r->w, r);
@@ -240,6 +284,9 @@ void request_start(struct task_run *r)
         store_started(r);
     arm_limits(r);
     log_debug("Task %s[%s] started", r->msg.task, r->msg.id);
+    worker_event(
+        r->w, "task-started",
+        json_pack("{s:s, s:i}", "uuid", r->msg.id, "pid", (int)getpid()));
     r->in_call = 1;
     r->def->start(r);
     r->in_call = 0;
@@ -314,17 +361,23 @@ void task_run_succeed(task_run *run, json_span result)
     if (report_twice(run))
         return;
     double runtime = worker_now() - run->time_start;
-    if (run->revoked)
+    size_t shown = result.len > LOG_RESULT_MAX ? LOG_RESULT_MAX : result.len;
+    if (run->revoked) {
+        /* Terminated by revoke: whatever the task says, it was revoked. */
         store_exception(run, "REVOKED", "TaskRevokedError", "celery.exceptions",
                         (json_span){"[\"terminated\"]", 14}, NULL);
-    else
+        log_info("Task %s[%s] revoked (terminated) after %.6fs", run->msg.task,
+                 run->msg.id, runtime);
+        send_revoked(run, "terminated", 15);
+    } else {
         store_state(run, "SUCCESS", result, NULL, 1);
-    if (log_enabled(LOG_LEVEL_INFO))
-        log_info(
-            "Task %s[%s] succeeded in %.6fs: %.*s%s", run->msg.task,
-            run->msg.id, runtime,
-            (int)(result.len > LOG_RESULT_MAX ? LOG_RESULT_MAX : result.len),
-            result.p, result.len > LOG_RESULT_MAX ? "..." : "");
+        log_info("Task %s[%s] succeeded in %.6fs: %.*s%s", run->msg.task,
+                 run->msg.id, runtime, (int)shown, result.p,
+                 result.len > LOG_RESULT_MAX ? "..." : "");
+        worker_event(run->w, "task-succeeded",
+                     json_pack("{s:s, s:s%, s:f}", "uuid", run->msg.id,
+                               "result", result.p, shown, "runtime", runtime));
+    }
     finish(run);
 }
 

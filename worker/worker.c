@@ -23,6 +23,8 @@
 #include "backend_redis.h"
 #include "broker_redis.h"
 #include "control.h"
+#include "events.h"
+#include "isotime.h"
 #include "log.h"
 #include "redis_url.h"
 #include "sd_notify.h"
@@ -116,6 +118,14 @@ static void update_credit(worker *w)
         w->nunacked < w->prefetch_limit)
         credit = w->prefetch_limit - w->nunacked;
     w->broker->ops->set_credit(w->broker, credit);
+}
+
+void worker_event(worker *w, const char *type, json_t *fields)
+{
+    if (w->events)
+        events_send(w->events, type, fields);
+    else
+        json_decref(fields);
 }
 
 void worker_store(worker *w, const result_meta *m, const char *reply_to,
@@ -252,16 +262,44 @@ static void reject(worker *w, struct task_run *r, const char *exc_type,
 {
     log_error("Received invalid task message%s%s: %s", r->msg.id ? " " : "",
               r->msg.id ? r->msg.id : "", why);
-    if (r->msg.id)
+    if (r->msg.id) {
         request_fail(r, exc_type, exc_module, why, 0);
+        worker_event(w, "task-rejected",
+                     json_pack("{s:s, s:b}", "uuid", r->msg.id, "requeue", 0));
+    }
     r->finished = 1;
     worker_request_done(w, r);
+}
+
+static json_t *iso_or_null(int has, double t)
+{
+    return has ? isotime_utc_json(t) : json_null();
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static void send_received(worker *w, struct task_run *r)
+{
+    worker_event(w, "task-received",
+                 json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o}",
+                           "uuid", r->msg.id, "name", r->msg.task, "args",
+                           str_or_null(r->msg.argsrepr), "kwargs",
+                           str_or_null(r->msg.kwargsrepr), "root_id",
+                           str_or_null(r->msg.root_id), "parent_id",
+                           str_or_null(r->msg.parent_id), "retries",
+                           (int)r->msg.retries, "eta",
+                           iso_or_null(r->msg.has_eta, r->msg.eta), "expires",
+                           iso_or_null(r->msg.has_expires, r->msg.expires)));
 }
 
 static void accept_request(worker *w, struct task_run *r)
 {
     double now = worker_now();
     log_info("Task %s[%s] received", r->msg.task, r->msg.id);
+    send_received(w, r);
     if (request_expired(r, now)) {
         request_revoke(r, "expired");
         return;
@@ -430,6 +468,10 @@ static void maybe_close(worker *w)
     uv_timer_stop(&w->shutdown_timer);
     uv_timer_stop(&w->touch_timer);
     log_info("worker: all tasks ended; closing the broker and backend");
+    if (w->events) {
+        events_close(w->events);
+        w->events = NULL;
+    }
     if (w->control) {
         control_close(w->control);
         w->control = NULL;
@@ -571,6 +613,25 @@ static int make_backend(worker *w, buf *err)
     return 0;
 }
 
+static void heartbeat_stats(void *data, unsigned long *active,
+                            unsigned long *processed)
+{
+    worker *w = data;
+    *active = w->nrunning;
+    *processed = w->processed;
+}
+
+/* worker-online once the broker can carry it, as Celery's heart starts
+ * after the connection. */
+static void on_broker_ready(void *data)
+{
+    worker *w = data;
+    if (!w->online && w->events && w->phase == WORKER_RUNNING) {
+        w->online = 1;
+        events_start(w->events);
+    }
+}
+
 int worker_start(worker *w, buf *err)
 {
     redis_url u;
@@ -582,10 +643,13 @@ int worker_start(worker *w, buf *err)
         .visibility_timeout = w->cfg->visibility_timeout,
         .max_message_size = w->cfg->max_message_size,
         .on_message = on_message,
+        .on_ready = on_broker_ready,
         .data = w,
     };
     w->broker = broker_redis_new(w->loop, &u, &bo);
     w->control = control_new(w->loop, &u, w);
+    w->events = events_new(w->loop, w->broker, w->cfg->hostname,
+                           w->cfg->task_events, heartbeat_stats, w);
     redis_url_free(&u);
     if (make_backend(w, err))
         return -1;

@@ -70,6 +70,8 @@ struct worker {
     int dispatching; /* inside dispatch(): re-entry is a no-op */
     json_t *revoked; /* task id -> time revoked, oldest first */
     struct control *control;
+    struct events *events;
+    int online; /* worker-online was sent */
     size_t prefetch_limit;
     uv_timer_t touch_timer;
     uv_timer_t shutdown_timer;
@@ -79,6 +81,8 @@ struct worker {
 };
 
 double worker_now(void);
+/* Sends an event (fields stolen); see events.h for which are sent. */
+void worker_event(worker *w, const char *type, json_t *fields);
 /* Flags id as revoked; with terminate, stops it if it runs (signal KILL:
  * at once, else through its cancellation). Returns 1 if a running task
  * was terminated. */

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import tempfile
 
+import support
 from support import POSETRACKD, Worker, wait_for
 
 
@@ -27,7 +28,8 @@ def test_help_and_version(ctx):
                  "--concurrency", "--prefetch-multiplier", "--acks-late",
                  "--visibility-timeout", "--time-limit", "--soft-time-limit",
                  "--track-started", "--result-expires", "--result-extended",
-                 "--loglevel", "--logfile", "--pidfile", "--config", "--version"):
+                 "--loglevel", "--logfile", "--pidfile", "--config", "--version",
+                 "--task-events"):
         assert flag in out, flag
     rc, out, _ = run("--version")
     assert rc == 0 and re.match(r"posetrackd \d+\.\d+\.\d+", out)
@@ -129,14 +131,22 @@ def test_systemd_notifications(ctx):
 
 
 def test_unreachable_redis_is_retried_until_it_comes_back(ctx):
-    port = ctx.redis.port
-    w = ctx.worker()
-    app = ctx.app()
-    assert app.send_task("posetrackd.echo", args=[1]).get(timeout=10) == [[1], {}]
-    ctx.redis.stop()
-    wait_for(lambda: "lost the Redis connection" in w.text(), 10)
-    ctx.redis.port = port
-    ctx.redis.start()
-    r = app.send_task("posetrackd.echo", args=[2])
-    assert r.get(timeout=20) == [[2], {}]
-    assert w.alive()
+    # A Redis of its own: restarting the shared one would leave dead pooled
+    # connections in this process's Celery clients.
+    redis = support.Redis()
+    try:
+        w = Worker(redis.url())
+        app = support.celery_app(redis.url())
+        assert app.send_task("posetrackd.echo", args=[1]).get(timeout=10) == [[1], {}]
+        port = redis.port
+        redis.stop()
+        wait_for(lambda: "lost the Redis connection" in w.text(), 10)
+        redis.port = port
+        redis.start()
+        r = app.send_task("posetrackd.echo", args=[2])
+        assert r.get(timeout=20) == [[2], {}]
+        assert w.alive()
+        assert w.stop() == 0
+        app.close()
+    finally:
+        redis.stop()

@@ -1,0 +1,33 @@
+/* kombu_envelope: encoding the message envelope kombu's virtual transports
+ * (Redis) store and publish:
+ *
+ *   {"body": "<base64 of the JSON body>", "content-encoding": "utf-8",
+ *    "content-type": "application/json", "headers": {...},
+ *    "properties": {"delivery_mode": 1, "delivery_info": {"exchange": ...,
+ *    "routing_key": ...}, "priority": 0, "body_encoding": "base64",
+ *    "delivery_tag": "..."}}
+ *
+ * Decoding task messages is celery_msg's job; this is for what posetrackd
+ * sends itself (control replies, events). */
+#ifndef POSETRACKD_KOMBU_ENVELOPE_H
+#define POSETRACKD_KOMBU_ENVELOPE_H
+
+#include <jansson.h>
+
+#include "buf.h"
+
+/* Transient delivery, as kombu uses for replies and events. */
+#define KOMBU_DELIVERY_TRANSIENT 1
+
+typedef struct kombu_envelope {
+    const json_t *body;    /* encoded as JSON, then base64 */
+    const json_t *headers; /* an object, or NULL for {} */
+    const char *exchange;
+    const char *routing_key;
+    const char *delivery_tag;
+    int delivery_mode;
+} kombu_envelope;
+
+void kombu_envelope_encode(buf *out, const kombu_envelope *e);
+
+#endif
