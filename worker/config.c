@@ -13,10 +13,7 @@
 #include <unistd.h>
 
 #include "redis_url.h"
-
-#ifndef POSETRACKD_VERSION
-#define POSETRACKD_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 typedef enum opt_type {
     OPT_STR,
@@ -74,6 +71,8 @@ static const opt_def opts[] = {
     {"logfile", 'f', OPT_STR, OFF(logfile), NULL,
      "log to this file instead of stderr"},
     {"pidfile", 0, OPT_STR, OFF(pidfile), NULL, "write the pid to this file"},
+    {"statedb", 0, OPT_STR, OFF(statedb), NULL,
+     "keep revoked task ids in this file across restarts"},
     {"max-message-size", 0, OPT_SIZE, OFF(max_message_size), NULL,
      "largest message accepted, in bytes (16777216)"},
     {"shutdown-timeout", 0, OPT_SECONDS, OFF(shutdown_timeout), NULL,
@@ -460,5 +459,6 @@ void config_free(config *c)
     free(c->hostname);
     free(c->logfile);
     free(c->pidfile);
+    free(c->statedb);
     memset(c, 0, sizeof(*c));
 }

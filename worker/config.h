@@ -42,6 +42,7 @@ typedef struct config {
     log_level loglevel;
     char *logfile;
     char *pidfile;
+    char *statedb;
     size_t max_message_size;
     double shutdown_timeout;
 } config;

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -22,8 +24,11 @@
 #include "log.h"
 #include "pidbox.h"
 #include "redis_client.h"
+#include "redis_url.h"
 #include "task_registry.h"
 #include "worker_internal.h"
+#include "version.h"
+#include "worker.h"
 
 struct control {
     worker *w;
@@ -245,6 +250,230 @@ static json_t *cmd_terminate(control *c, json_t *args)
     return r;
 }
 
+static json_t *nok(const char *msg)
+{
+    return json_pack("{s:s}", "error", msg);
+}
+
+static json_t *cmd_clock(control *c, json_t *args)
+{
+    (void)args;
+    return json_pack("{s:I}", "clock", (json_int_t)c->w->clock);
+}
+
+static json_t *rusage_json(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return json_pack(
+        "{s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+        "s:I, s:I, s:I}",
+        "utime", u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6, "stime",
+        u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6, "maxrss",
+        (json_int_t)u.ru_maxrss, "ixrss", (json_int_t)u.ru_ixrss, "idrss",
+        (json_int_t)u.ru_idrss, "isrss", (json_int_t)u.ru_isrss, "minflt",
+        (json_int_t)u.ru_minflt, "majflt", (json_int_t)u.ru_majflt, "nswap",
+        (json_int_t)u.ru_nswap, "inblock", (json_int_t)u.ru_inblock, "oublock",
+        (json_int_t)u.ru_oublock, "msgsnd", (json_int_t)u.ru_msgsnd, "msgrcv",
+        (json_int_t)u.ru_msgrcv, "nsignals", (json_int_t)u.ru_nsignals, "nvcsw",
+        (json_int_t)u.ru_nvcsw, "nivcsw", (json_int_t)u.ru_nivcsw);
+}
+
+/* The broker part of stats, as kombu's Connection.info() shows it. */
+static json_t *broker_info(control *c)
+{
+    const config *cfg = c->w->cfg;
+    redis_url u;
+    buf err;
+    buf_init(&err);
+    json_t *info;
+    char vhost[16];
+    if (redis_url_parse(cfg->broker_url, &u, &err) != 0)
+        memset(&u, 0, sizeof(u));
+    snprintf(vhost, sizeof(vhost), "%d", u.db);
+    info = json_pack(
+        "{s:s?, s:s?, s:s, s:o, s:b, s:b, s:s, s:i, s:{}, s:n, s:n, s:f, "
+        "s:s, s:[]}",
+        "hostname", u.host ? u.host : u.socket, "userid", u.username,
+        "virtual_host", vhost, "port",
+        u.socket ? json_null() : json_integer(u.port), "insist", 0, "ssl", 0,
+        "transport", "redis", "connect_timeout", 4, "transport_options",
+        "login_method", "uri_prefix", "heartbeat", 120.0, "failover_strategy",
+        "round-robin", "alternates");
+    redis_url_free(&u);
+    buf_free(&err);
+    return info;
+}
+
+static json_t *cmd_stats(control *c, json_t *args)
+{
+    (void)args;
+    worker *w = c->w;
+    char clock[32];
+    snprintf(clock, sizeof(clock), "%lu", w->clock);
+    json_t *pool =
+        json_pack("{s:i, s:[i], s:s, s:b, s:[f,f]}", "max-concurrency",
+                  (int)w->concurrency, "processes", (int)getpid(),
+                  "max-tasks-per-child", "N/A", "put-guarded-by-semaphore", 0,
+                  "timeouts", w->cfg->soft_time_limit, w->cfg->time_limit);
+    return json_pack("{s:O, s:i, s:s, s:I, s:o, s:o, s:I, s:o}", "total",
+                     w->totals, "pid", (int)getpid(), "clock", clock, "uptime",
+                     (json_int_t)(worker_now() - w->started_at), "pool", pool,
+                     "broker", broker_info(c), "prefetch_count",
+                     (json_int_t)w->prefetch_limit, "rusage", rusage_json());
+}
+
+/* kombu's Queue.as_dict(recurse=True) for the queues Celery declares. */
+static json_t *queue_json(const char *name)
+{
+    return json_pack(
+        "{s:s, s:{s:s, s:s, s:n, s:b, s:b, s:b, s:n, s:b}, s:s, s:n, s:n, "
+        "s:n, s:b, s:b, s:b, s:b, s:n, s:[], s:n, s:n, s:n, s:n, s:n, s:n}",
+        "name", name, "exchange", "name", name, "type", "direct", "arguments",
+        "durable", 1, "passive", 0, "auto_delete", 0, "delivery_mode",
+        "no_declare", 0, "routing_key", name, "queue_arguments",
+        "binding_arguments", "consumer_arguments", "durable", 1, "exclusive", 0,
+        "auto_delete", 0, "no_ack", 0, "alias", "bindings", "no_declare",
+        "expires", "message_ttl", "max_length", "max_length_bytes",
+        "max_priority");
+}
+
+static json_t *cmd_active_queues(control *c, json_t *args)
+{
+    (void)args;
+    json_t *list = json_array();
+    for (size_t i = 0; i < c->w->cfg->nqueues; i++)
+        json_array_append_new(list, queue_json(c->w->cfg->queues[i]));
+    return list;
+}
+
+/* Our settings under Celery's names, as conf lists the changed ones. */
+static json_t *cmd_conf(control *c, json_t *args)
+{
+    (void)args;
+    const config *cfg = c->w->cfg;
+    return json_pack(
+        "{s:s, s:s, s:i, s:i, s:b, s:{s:f}, s:o, s:o, s:b, s:f, s:b, s:b, "
+        "s:[]}",
+        "broker_url", cfg->broker_url, "result_backend", cfg->result_backend,
+        "worker_concurrency", (int)c->w->concurrency,
+        "worker_prefetch_multiplier", (int)cfg->prefetch_multiplier,
+        "task_acks_late", cfg->acks_late, "broker_transport_options",
+        "visibility_timeout", cfg->visibility_timeout, "task_time_limit",
+        cfg->time_limit > 0 ? json_real(cfg->time_limit) : json_null(),
+        "task_soft_time_limit",
+        cfg->soft_time_limit > 0 ? json_real(cfg->soft_time_limit)
+                                 : json_null(),
+        "task_track_started", cfg->track_started, "result_expires",
+        cfg->result_expires, "result_extended", cfg->result_extended,
+        "worker_send_task_events", cfg->task_events, "include");
+}
+
+static json_t *cmd_report(control *c, json_t *args)
+{
+    (void)args;
+    struct utsname un;
+    uname(&un);
+    return ok("\nsoftware -> posetrackd:%s\nplatform -> system:%s arch:%s\n"
+              "            kernel version:%s\nsettings -> transport:redis "
+              "results:%s\n\nbroker_url: '%s'\nresult_backend: '%s'\n",
+              POSETRACKD_VERSION, un.sysname, un.machine, un.release,
+              c->w->cfg->result_backend, c->w->cfg->broker_url,
+              c->w->cfg->result_backend);
+}
+
+static unsigned arg_uint(json_t *args, const char *key, unsigned dflt)
+{
+    json_t *v = json_object_get(args, key);
+    double d = json_is_number(v) ? json_number_value(v) : dflt;
+    if (json_is_string(v))
+        d = strtod(json_string_value(v), NULL);
+    return d >= 1 && d <= 1000000 ? (unsigned)d : dflt;
+}
+
+static json_t *cmd_pool_grow(control *c, json_t *args)
+{
+    worker_set_concurrency(c->w, c->w->concurrency + arg_uint(args, "n", 1));
+    return ok("pool will grow");
+}
+
+static json_t *cmd_pool_shrink(control *c, json_t *args)
+{
+    unsigned n = arg_uint(args, "n", 1);
+    worker_set_concurrency(c->w,
+                           c->w->concurrency > n ? c->w->concurrency - n : 1);
+    return ok("pool will shrink");
+}
+
+/* Celery's autoscaler grows and shrinks processes between min and max;
+ * a slot here costs nothing idle, so the limit becomes max. */
+static json_t *cmd_autoscale(control *c, json_t *args)
+{
+    unsigned max = arg_uint(args, "max", c->w->concurrency);
+    unsigned min = arg_uint(args, "min", max);
+    worker_set_concurrency(c->w, max);
+    return ok("autoscale now max=%u min=%u", max, min < max ? min : max);
+}
+
+static double arg_seconds(json_t *args, const char *key)
+{
+    json_t *v = json_object_get(args, key);
+    double d = json_is_number(v) ? json_number_value(v) : 0;
+    if (json_is_string(v))
+        d = strtod(json_string_value(v), NULL);
+    return d > 0 && d < 1e9 ? d : 0;
+}
+
+static json_t *cmd_time_limit(control *c, json_t *args)
+{
+    const char *name = json_string_value(json_object_get(args, "task_name"));
+    if (!name || !task_registry_find(name)) {
+        log_error("Change time limit attempt for unknown task %s",
+                  name ? name : "(none)");
+        return nok("unknown task");
+    }
+    double soft = arg_seconds(args, "soft"), hard = arg_seconds(args, "hard");
+    json_object_set_new(c->w->limits, name, json_pack("[f,f]", soft, hard));
+    log_info("New time limits for tasks of type %s: soft=%g hard=%g", name,
+             soft, hard);
+    return ok("time limits set successfully");
+}
+
+/* Celery raises WorkerShutdown: no reply is sent. */
+static json_t *cmd_shutdown(control *c, json_t *args)
+{
+    (void)args;
+    log_warning("Got shutdown from remote");
+    worker_shutdown(c->w, 0);
+    return NULL;
+}
+
+/* The mingle exchange: merge the caller's revoked ids and answer with
+ * ours, as LimitedSet._data ({id: [time, id]}). */
+static json_t *cmd_hello(control *c, json_t *args)
+{
+    const char *from = json_string_value(json_object_get(args, "from_node"));
+    if (!from || strcmp(from, c->w->cfg->hostname) == 0)
+        return json_null();
+    log_info("sync with %s", from);
+    json_t *theirs = json_object_get(args, "revoked");
+    const char *id;
+    json_t *v;
+    if (json_is_object(theirs))
+        json_object_foreach(theirs, id, v)
+        {
+            worker_revoke(c->w, id, 0, NULL);
+        }
+    json_t *mine = json_object();
+    json_object_foreach(c->w->revoked, id, v)
+    {
+        json_object_set_new(mine, id,
+                            json_pack("[f,s]", json_number_value(v), id));
+    }
+    return json_pack("{s:o, s:I}", "revoked", mine, "clock",
+                     (json_int_t)++c->w->clock);
+}
+
 static json_t *set_task_events(control *c, int on)
 {
     const char *what = on ? "enabled" : "disabled";
@@ -296,6 +525,18 @@ static const command commands[] = {
     {"enable_events", cmd_enable_events},
     {"disable_events", cmd_disable_events},
     {"heartbeat", cmd_heartbeat},
+    {"clock", cmd_clock},
+    {"stats", cmd_stats},
+    {"active_queues", cmd_active_queues},
+    {"conf", cmd_conf},
+    {"dump_conf", cmd_conf},
+    {"report", cmd_report},
+    {"pool_grow", cmd_pool_grow},
+    {"pool_shrink", cmd_pool_shrink},
+    {"autoscale", cmd_autoscale},
+    {"time_limit", cmd_time_limit},
+    {"shutdown", cmd_shutdown},
+    {"hello", cmd_hello},
 };
 
 static json_t *dispatch(control *c, const pidbox_request *req)
@@ -303,8 +544,15 @@ static json_t *dispatch(control *c, const pidbox_request *req)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(commands[i].name, req->method) == 0)
             return commands[i].run(c, req->arguments);
+    /* Celery's Panel looks the handler up in a dict: the error is the
+     * repr of its KeyError. */
     log_warning("control: no such command '%.80s'", req->method);
-    return json_pack("{s:s}", "error", "No such command");
+    buf e;
+    buf_init(&e);
+    buf_printf(&e, "KeyError('%.80s')", req->method);
+    json_t *r = nok(e.data);
+    buf_free(&e);
+    return r;
 }
 
 static void send_reply(control *c, const pidbox_request *req, json_t *reply)

@@ -15,17 +15,14 @@
 
 #include "buf.h"
 #include "kombu_envelope.h"
-
-#ifndef POSETRACKD_VERSION
-#define POSETRACKD_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 struct events {
     broker *broker;
     char *hostname;
     int task_events;
     int started; /* worker-online sent */
-    unsigned long clock;
+    unsigned long *clock;
     unsigned long sent;
     uv_timer_t heart;
     events_stats_cb stats;
@@ -54,7 +51,8 @@ static void publish(events *e, const char *type, json_t *fields)
     json_object_set_new(fields, "hostname", json_string(e->hostname));
     json_object_set_new(fields, "utcoffset", json_integer(utcoffset_hours()));
     json_object_set_new(fields, "pid", json_integer(getpid()));
-    json_object_set_new(fields, "clock", json_integer((json_int_t)++e->clock));
+    json_object_set_new(fields, "clock",
+                        json_integer((json_int_t)++ * e->clock));
     json_object_set_new(fields, "timestamp", json_real(now_seconds()));
     json_object_set_new(fields, "type", json_string(type));
     char rk[64], tag[96];
@@ -101,12 +99,14 @@ static void on_heart(uv_timer_t *t)
 }
 
 events *events_new(uv_loop_t *loop, broker *b, const char *hostname,
-                   int task_events, events_stats_cb stats, void *data)
+                   int task_events, unsigned long *clock, events_stats_cb stats,
+                   void *data)
 {
     events *e = xcalloc(1, sizeof(*e));
     e->broker = b;
     e->hostname = xstrdup(hostname);
     e->task_events = task_events;
+    e->clock = clock;
     e->stats = stats;
     e->data = data;
     uv_timer_init(loop, &e->heart);

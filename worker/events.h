@@ -21,8 +21,10 @@ typedef void (*events_stats_cb)(void *data, unsigned long *active,
                                 unsigned long *processed);
 
 /* hostname is copied. Freed by events_close(). */
+/* clock is the worker's Lamport clock, forwarded on each event. */
 events *events_new(uv_loop_t *loop, broker *b, const char *hostname,
-                   int task_events, events_stats_cb stats, void *data);
+                   int task_events, unsigned long *clock, events_stats_cb stats,
+                   void *data);
 void events_start(events *e);
 int events_task_enabled(const events *e);
 /* Returns 1 if the setting changed. */

@@ -217,12 +217,32 @@ static void store_started(struct task_run *r)
 
 static void limit_fired(uv_timer_t *t);
 
+/* The message's own limit wins, then one set with the time_limit control
+ * command for the task type, then --soft-time-limit / --time-limit. */
+static double limit_of(const struct task_run *r, double msg, int index,
+                       double flag)
+{
+    if (msg > 0)
+        return msg;
+    json_t *set = json_object_get(r->w->limits, r->msg.task);
+    if (set)
+        return json_number_value(json_array_get(set, (size_t)index));
+    return flag;
+}
+
+static double soft_limit(const struct task_run *r)
+{
+    return limit_of(r, r->msg.soft_time_limit, 0, r->w->cfg->soft_time_limit);
+}
+
+static double hard_limit_of(const struct task_run *r)
+{
+    return limit_of(r, r->msg.time_limit, 1, r->w->cfg->time_limit);
+}
+
 static void arm_limits(struct task_run *r)
 {
-    const config *cfg = r->w->cfg;
-    double soft = r->msg.soft_time_limit > 0 ? r->msg.soft_time_limit
-                                             : cfg->soft_time_limit;
-    double hard = r->msg.time_limit > 0 ? r->msg.time_limit : cfg->time_limit;
+    double soft = soft_limit(r), hard = hard_limit_of(r);
     r->hard_at = hard > 0 ? r->time_start + hard : 0;
     if (soft > 0 && (hard <= 0 || soft < hard)) {
         r->soft_pending = 1;
@@ -236,8 +256,7 @@ static void arm_limits(struct task_run *r)
 
 static void hard_limit(struct task_run *r)
 {
-    double limit =
-        r->msg.time_limit > 0 ? r->msg.time_limit : r->w->cfg->time_limit;
+    double limit = hard_limit_of(r);
     log_error("Hard time limit (%gs) exceeded for %s[%s]", limit, r->msg.task,
               r->msg.id);
     request_abort(r);
@@ -263,8 +282,7 @@ static void limit_fired(uv_timer_t *t)
         return;
     }
     r->soft_pending = 0;
-    double soft = r->msg.soft_time_limit > 0 ? r->msg.soft_time_limit
-                                             : r->w->cfg->soft_time_limit;
+    double soft = soft_limit(r);
     log_warning("Soft time limit (%gs) exceeded for %s[%s]", soft, r->msg.task,
                 r->msg.id);
     request_cancel(r, TASK_CANCEL_SOFT_TIME_LIMIT);

@@ -28,19 +28,18 @@
 #include "log.h"
 #include "redis_url.h"
 #include "sd_notify.h"
+#include "statedb.h"
 #include "task_registry.h"
 #include "worker_internal.h"
-
-#ifndef POSETRACKD_VERSION
-#define POSETRACKD_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 /* Upper bound on eta/countdown messages held in memory at once; beyond it
  * the worker stops taking messages until some are due. */
 #define MAX_ETA_HELD 65536
-/* Revoked ids kept, as Celery's worker_state.revoked (a LimitedSet of
- * 50,000). */
+/* Revoked ids kept, as Celery's worker_state.revoked: a LimitedSet of
+ * 50,000 entries expiring after 3 hours (REVOKES_MAX, REVOKE_EXPIRES). */
 #define REVOKED_MAX 50000
+#define REVOKED_EXPIRES 10800.0
 
 /* After the shutdown grace period, tasks asked to stop get this long to
  * send their last words before they are stopped outright. */
@@ -111,6 +110,15 @@ static void remove_ready(worker *w, struct task_run *r)
     r->ready_next = NULL;
 }
 
+static void dispatch(worker *w);
+static void purge_revoked(worker *w);
+
+static int is_revoked(worker *w, const char *id)
+{
+    purge_revoked(w);
+    return json_object_get(w->revoked, id) != NULL;
+}
+
 static void update_credit(worker *w)
 {
     size_t credit = 0;
@@ -118,6 +126,16 @@ static void update_credit(worker *w)
         w->nunacked < w->prefetch_limit)
         credit = w->prefetch_limit - w->nunacked;
     w->broker->ops->set_credit(w->broker, credit);
+}
+
+void worker_set_concurrency(worker *w, unsigned n)
+{
+    w->concurrency = n ? n : 1;
+    w->prefetch_limit = (size_t)w->concurrency * w->cfg->prefetch_multiplier;
+    if (w->phase == WORKER_RUNNING) {
+        dispatch(w);
+        update_credit(w);
+    }
 }
 
 void worker_event(worker *w, const char *type, json_t *fields)
@@ -175,14 +193,14 @@ static void dispatch(worker *w)
     if (w->dispatching)
         return;
     w->dispatching = 1;
-    while (w->phase == WORKER_RUNNING && w->nrunning < w->cfg->concurrency &&
+    while (w->phase == WORKER_RUNNING && w->nrunning < w->concurrency &&
            w->ready_head) {
         struct task_run *r = pop_ready(w);
         if (request_expired(r, worker_now())) {
             request_revoke(r, "expired");
             continue;
         }
-        if (json_object_get(w->revoked, r->msg.id)) {
+        if (is_revoked(w, r->msg.id)) {
             request_revoke(r, "revoked");
             continue;
         }
@@ -209,6 +227,9 @@ void worker_request_done(worker *w, struct task_run *r)
     if (r->state == REQUEST_RUNNING) {
         w->nrunning--;
         w->processed++;
+        json_t *n = json_object_get(w->totals, r->msg.task);
+        json_object_set_new(w->totals, r->msg.task,
+                            json_integer(n ? json_integer_value(n) + 1 : 1));
     } else if (r->state == REQUEST_READY) {
         remove_ready(w, r);
     }
@@ -304,7 +325,7 @@ static void accept_request(worker *w, struct task_run *r)
         request_revoke(r, "expired");
         return;
     }
-    if (json_object_get(w->revoked, r->msg.id)) {
+    if (is_revoked(w, r->msg.id)) {
         request_revoke(r, "revoked");
         return;
     }
@@ -372,12 +393,34 @@ static int is_kill(const char *sig)
                    strcmp(sig, "9") == 0);
 }
 
+/* Drops the oldest revoked ids: past the size bound, or expired. Entries
+ * are kept in insertion order, which is time order. */
+static void purge_revoked(worker *w)
+{
+    double cutoff = worker_now() - REVOKED_EXPIRES;
+    void *it;
+    while ((it = json_object_iter(w->revoked)) != NULL &&
+           (json_object_size(w->revoked) > REVOKED_MAX ||
+            json_number_value(json_object_iter_value(it)) < cutoff))
+        json_object_del(w->revoked, json_object_iter_key(it));
+}
+
+static void save_state(worker *w)
+{
+    buf err;
+    buf_init(&err);
+    if (w->cfg->statedb && statedb_save(w->cfg->statedb, w->revoked, &err))
+        log_error("%s", err.data);
+    buf_free(&err);
+}
+
 int worker_revoke(worker *w, const char *id, int terminate, const char *signal)
 {
-    json_object_set_new(w->revoked, id, json_real(worker_now()));
-    if (json_object_size(w->revoked) > REVOKED_MAX)
-        json_object_del(w->revoked,
-                        json_object_iter_key(json_object_iter(w->revoked)));
+    if (!json_object_get(w->revoked, id)) {
+        json_object_set_new(w->revoked, id, json_real(worker_now()));
+        purge_revoked(w);
+        save_state(w);
+    }
     int terminated = 0;
     struct task_run *r = w->requests, *next;
     for (; r; r = next) {
@@ -587,7 +630,11 @@ worker *worker_new(uv_loop_t *loop, const config *cfg)
     worker *w = xcalloc(1, sizeof(*w));
     w->loop = loop;
     w->cfg = cfg;
+    w->concurrency = cfg->concurrency;
     w->prefetch_limit = (size_t)cfg->concurrency * cfg->prefetch_multiplier;
+    w->totals = json_object();
+    w->limits = json_object();
+    w->started_at = worker_now();
     w->revoked = json_object();
     uv_timer_init(loop, &w->touch_timer);
     uv_timer_init(loop, &w->shutdown_timer);
@@ -634,6 +681,9 @@ static void on_broker_ready(void *data)
 
 int worker_start(worker *w, buf *err)
 {
+    if (w->cfg->statedb && statedb_load(w->cfg->statedb, w->revoked,
+                                        worker_now(), REVOKED_EXPIRES, err))
+        return -1;
     redis_url u;
     if (redis_url_parse(w->cfg->broker_url, &u, err))
         return -1;
@@ -649,7 +699,7 @@ int worker_start(worker *w, buf *err)
     w->broker = broker_redis_new(w->loop, &u, &bo);
     w->control = control_new(w->loop, &u, w);
     w->events = events_new(w->loop, w->broker, w->cfg->hostname,
-                           w->cfg->task_events, heartbeat_stats, w);
+                           w->cfg->task_events, &w->clock, heartbeat_stats, w);
     redis_url_free(&u);
     if (make_backend(w, err))
         return -1;
@@ -723,5 +773,7 @@ void worker_print_banner(const worker *w)
 void worker_free(worker *w)
 {
     json_decref(w->revoked);
+    json_decref(w->totals);
+    json_decref(w->limits);
     free(w);
 }

@@ -67,8 +67,13 @@ struct worker {
     size_t neta;
     size_t nrunning;
     unsigned long processed;
-    int dispatching; /* inside dispatch(): re-entry is a no-op */
-    json_t *revoked; /* task id -> time revoked, oldest first */
+    int dispatching;      /* inside dispatch(): re-entry is a no-op */
+    json_t *revoked;      /* task id -> time revoked, oldest first */
+    json_t *totals;       /* task name -> tasks run, for stats */
+    json_t *limits;       /* task name -> [soft, hard] from time_limit */
+    unsigned concurrency; /* starts as --concurrency; pool_grow etc. */
+    double started_at;
+    unsigned long clock; /* Lamport clock shared by events and control */
     struct control *control;
     struct events *events;
     int online; /* worker-online was sent */
@@ -83,6 +88,9 @@ struct worker {
 double worker_now(void);
 /* Sends an event (fields stolen); see events.h for which are sent. */
 void worker_event(worker *w, const char *type, json_t *fields);
+/* Changes the number of tasks that may run at once (and the prefetch
+ * limit with it). */
+void worker_set_concurrency(worker *w, unsigned n);
 /* Flags id as revoked; with terminate, stops it if it runs (signal KILL:
  * at once, else through its cancellation). Returns 1 if a running task
  * was terminated. */
