@@ -26,6 +26,11 @@ def free_port():
         return s.getsockname()[1]
 
 
+def node_name(name):
+    """A worker's node name as replies carry it (%h expanded)."""
+    return name.replace("%h", socket.gethostname())
+
+
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
     """Polls predicate until it is true; bounded in time."""
     deadline = time.monotonic() + timeout
@@ -184,7 +189,7 @@ class PyWorker:
     def _answers_ping(self):
         """Readiness when the log level hides the ready line: a remote
         control ping to this node."""
-        node = self.name.replace("%h", socket.gethostname())
+        node = node_name(self.name)
         app = celery_app(self.broker)
         try:
             return bool(app.control.ping(destination=[node], timeout=0.5))
