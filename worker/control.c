@@ -439,6 +439,69 @@ static json_t *cmd_time_limit(control *c, json_t *args)
     return ok("time limits set successfully");
 }
 
+/* Celery's rate strings: "10/s", "100/m", "5/h", or a number per
+ * second; "" or 0 removes the limit. Returns the interval in seconds
+ * between starts (0 = none), or -1 if the string is invalid. */
+static double parse_rate(json_t *v)
+{
+    if (json_is_number(v)) {
+        double n = json_number_value(v);
+        return n > 0 ? 1.0 / n : n == 0 ? 0 : -1;
+    }
+    const char *s = json_string_value(v);
+    if (!s)
+        return json_is_null(v) ? 0 : -1;
+    if (!*s)
+        return 0;
+    char *end;
+    double n = strtod(s, &end);
+    double per = 1;
+    if (end == s || n < 0)
+        return -1;
+    if (*end == '/') {
+        if (strcmp(end + 1, "s") == 0)
+            per = 1;
+        else if (strcmp(end + 1, "m") == 0)
+            per = 60;
+        else if (strcmp(end + 1, "h") == 0)
+            per = 3600;
+        else
+            return -1;
+    } else if (*end) {
+        return -1;
+    }
+    return n > 0 ? per / n : 0;
+}
+
+static json_t *cmd_rate_limit(control *c, json_t *args)
+{
+    const char *name = json_string_value(json_object_get(args, "task_name"));
+    json_t *rate = json_object_get(args, "rate_limit");
+    double interval = parse_rate(rate);
+    if (interval < 0) {
+        buf e;
+        buf_init(&e);
+        buf_printf(&e, "Invalid rate limit string: ValueError(\"%.60s\")",
+                   json_string_value(rate) ? json_string_value(rate) : "?");
+        json_t *r = nok(e.data);
+        buf_free(&e);
+        return r;
+    }
+    if (!name || !task_registry_find(name)) {
+        log_error("Rate limit attempt for unknown task %s",
+                  name ? name : "(none)");
+        return nok("unknown task");
+    }
+    worker_set_rate_limit(c->w, name, interval);
+    if (interval == 0) {
+        log_info("Rate limits disabled for tasks of type %s", name);
+        return ok("rate limit disabled successfully");
+    }
+    log_info("New rate limit for tasks of type %s: %s.", name,
+             json_string_value(rate) ? json_string_value(rate) : "");
+    return ok("new rate limit set successfully");
+}
+
 /* Celery raises WorkerShutdown: no reply is sent. */
 static json_t *cmd_shutdown(control *c, json_t *args)
 {
@@ -535,6 +598,7 @@ static const command commands[] = {
     {"pool_shrink", cmd_pool_shrink},
     {"autoscale", cmd_autoscale},
     {"time_limit", cmd_time_limit},
+    {"rate_limit", cmd_rate_limit},
     {"shutdown", cmd_shutdown},
     {"hello", cmd_hello},
 };

@@ -245,10 +245,65 @@ void worker_request_done(worker *w, struct task_run *r)
     }
 }
 
+static task_rate *find_rate(worker *w, const char *name)
+{
+    for (task_rate *t = w->rates; t; t = t->next)
+        if (strcmp(t->name, name) == 0)
+            return t;
+    return NULL;
+}
+
+void worker_set_rate_limit(worker *w, const char *name, double interval)
+{
+    task_rate *t = find_rate(w, name);
+    if (!t) {
+        t = xcalloc(1, sizeof(*t));
+        t->name = xstrdup(name);
+        t->next = w->rates;
+        w->rates = t;
+    }
+    t->interval = interval;
+    t->next_free = 0;
+}
+
+/* When a task of this type may start: now, or its rate limit's next
+ * slot, which it then takes. */
+static double rate_slot(worker *w, struct task_run *r, double now)
+{
+    task_rate *t = find_rate(w, r->msg.task);
+    r->rate_checked = 1;
+    if (!t || t->interval <= 0)
+        return now;
+    double at = t->next_free > now ? t->next_free : now;
+    t->next_free = at + t->interval;
+    return at;
+}
+
+static void eta_due(uv_timer_t *t);
+
+/* Holds a request (eta, or a rate-limit slot) until `at`. */
+static void hold(worker *w, struct task_run *r, double at, double now)
+{
+    if (r->state != REQUEST_ETA) {
+        r->state = REQUEST_ETA;
+        w->neta++;
+        w->nunacked--;
+    }
+    uint64_t ms = (uint64_t)((at - now) * 1000) + 1;
+    uv_timer_start(&r->timer, eta_due, ms, 0);
+}
+
 static void eta_due(uv_timer_t *t)
 {
     struct task_run *r = t->data;
     worker *w = r->w;
+    if (!r->rate_checked) {
+        double now = worker_now(), at = rate_slot(w, r, now);
+        if (at > now) {
+            hold(w, r, at, now);
+            return;
+        }
+    }
     w->neta--;
     w->nunacked++;
     push_ready(w, r);
@@ -330,11 +385,12 @@ static void accept_request(worker *w, struct task_run *r)
         return;
     }
     if (r->msg.has_eta && r->msg.eta > now) {
-        r->state = REQUEST_ETA;
-        w->neta++;
-        w->nunacked--;
-        uint64_t ms = (uint64_t)((r->msg.eta - now) * 1000) + 1;
-        uv_timer_start(&r->timer, eta_due, ms, 0);
+        hold(w, r, r->msg.eta, now);
+        return;
+    }
+    double at = rate_slot(w, r, now);
+    if (at > now) {
+        hold(w, r, at, now);
         return;
     }
     push_ready(w, r);
@@ -775,5 +831,11 @@ void worker_free(worker *w)
     json_decref(w->revoked);
     json_decref(w->totals);
     json_decref(w->limits);
+    while (w->rates) {
+        task_rate *t = w->rates;
+        w->rates = t->next;
+        free(t->name);
+        free(t);
+    }
     free(w);
 }

@@ -30,6 +30,15 @@ typedef enum worker_phase {
 typedef struct worker worker;
 struct control;
 
+/* A rate limit set with the rate_limit command: tasks of this type start
+ * at most one per interval (a leaky bucket: each takes the next slot). */
+typedef struct task_rate {
+    struct task_rate *next;
+    char *name;
+    double interval; /* seconds between starts */
+    double next_free;
+} task_rate;
+
 /* One message being handled: a task_run to the task. Owned by the worker;
  * lives from delivery until its outcome is stored (or it is handed back to
  * the broker), then freed when its timer handle closes. */
@@ -49,7 +58,8 @@ struct task_run {
     double time_start;
     uv_timer_t timer; /* eta, then the soft and hard time limits */
     int soft_pending;
-    double hard_at; /* seconds since the epoch, 0 = none */
+    int rate_checked; /* its rate-limit slot has been taken */
+    double hard_at;   /* seconds since the epoch, 0 = none */
     void *data;
     struct task_run *prev, *next; /* worker.requests */
     struct task_run *ready_next;  /* worker.ready FIFO */
@@ -67,10 +77,11 @@ struct worker {
     size_t neta;
     size_t nrunning;
     unsigned long processed;
-    int dispatching;      /* inside dispatch(): re-entry is a no-op */
-    json_t *revoked;      /* task id -> time revoked, oldest first */
-    json_t *totals;       /* task name -> tasks run, for stats */
-    json_t *limits;       /* task name -> [soft, hard] from time_limit */
+    int dispatching; /* inside dispatch(): re-entry is a no-op */
+    json_t *revoked; /* task id -> time revoked, oldest first */
+    json_t *totals;  /* task name -> tasks run, for stats */
+    json_t *limits;  /* task name -> [soft, hard] from time_limit */
+    task_rate *rates;
     unsigned concurrency; /* starts as --concurrency; pool_grow etc. */
     double started_at;
     unsigned long clock; /* Lamport clock shared by events and control */
@@ -91,6 +102,9 @@ void worker_event(worker *w, const char *type, json_t *fields);
 /* Changes the number of tasks that may run at once (and the prefetch
  * limit with it). */
 void worker_set_concurrency(worker *w, unsigned n);
+/* Sets tasks of type name to start at most once per interval seconds; 0
+ * removes the limit. */
+void worker_set_rate_limit(worker *w, const char *name, double interval);
 /* Flags id as revoked; with terminate, stops it if it runs (signal KILL:
  * at once, else through its cancellation). Returns 1 if a running task
  * was terminated. */

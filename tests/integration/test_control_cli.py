@@ -81,6 +81,8 @@ CONTROL = [
     (["heartbeat"], None),
     (["time_limit", "posetrackd.sleep", "5", "10"], None),
     (["time_limit", "no.such", "5", "10"], None),
+    (["rate_limit", "posetrackd.echo", "100/s"], None),
+    (["rate_limit", "no.such", "1/s"], None),
     (["pool_grow", "2"], None),
     (["pool_shrink", "1"], None),
     (["revoke", "some-id"], None),
@@ -173,3 +175,27 @@ def test_statedb_keeps_revoked_ids_across_restarts(ctx, tmp=None):
         raise AssertionError("a corrupt statedb must stop start-up")
     except AssertionError as e:
         assert "statedb" in str(e)
+
+
+def test_rate_limit_spaces_task_starts(ctx):
+    w = ctx.worker()
+    app = ctx.app()
+    reply = app.control.rate_limit("posetrackd.echo", "5/s", reply=True,
+                                   destination=[node(w)])
+    assert reply == [{node(w): {"ok": "new rate limit set successfully"}}]
+    t0 = time.monotonic()
+    results = [app.send_task("posetrackd.echo", args=[i]) for i in range(6)]
+    for r in results:
+        r.get(timeout=10)
+    took = time.monotonic() - t0
+    assert 0.95 <= took < 3, took
+    reply = app.control.rate_limit("posetrackd.echo", "0", reply=True,
+                                   destination=[node(w)])
+    assert reply == [{node(w): {"ok": "rate limit disabled successfully"}}]
+    t0 = time.monotonic()
+    for r in [app.send_task("posetrackd.echo", args=[i]) for i in range(6)]:
+        r.get(timeout=10)
+    assert time.monotonic() - t0 < 0.9
+    bad = app.control.rate_limit("posetrackd.echo", "fast", reply=True,
+                                 destination=[node(w)])
+    assert "Invalid rate limit string" in bad[0][node(w)]["error"]
