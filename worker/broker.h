@@ -58,6 +58,12 @@ typedef struct broker_ops {
     int (*publish_fanout)(broker *b, const char *exchange,
                           const char *routing_key, const char *payload,
                           size_t len);
+    /* Starts or stops consuming a queue (add_consumer, cancel_consumer).
+     * Return 0, or -1 if the queue is already (or not) consumed. */
+    int (*add_queue)(broker *b, const char *queue);
+    int (*cancel_queue)(broker *b, const char *queue);
+    /* The queues consumed now. */
+    const char *const *(*queues)(broker *b, size_t *n);
     /* Stops delivering; pending acks and requeues are still written. */
     void (*stop_consuming)(broker *b);
     /* Flushes what is pending, closes, then calls cb and frees itself. */

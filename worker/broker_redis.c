@@ -204,7 +204,8 @@ typedef struct waiter waiter;
 typedef struct broker_redis {
     broker base;
     uv_loop_t *loop;
-    int db; /* the Redis database: fanout channels are named by it */
+    int db;        /* the Redis database: fanout channels are named by it */
+    redis_url url; /* for the waiters of queues added later */
     char **queues;
     size_t nqueues;
     char **keys; /* queue keys in the order they are served */
@@ -741,6 +742,7 @@ static void free_broker(broker_redis *b)
     free(b->keys);
     free(b->keylens);
     free(b->waiters);
+    redis_url_free(&b->url);
     free(b->acks);
     broker_closed_cb cb = b->closed_cb;
     void *data = b->closed_data;
@@ -794,6 +796,10 @@ static void redis_close(broker *base, broker_closed_cb cb, void *data)
         send_final_ping(b);
 }
 
+static int redis_add_queue(broker *base, const char *queue);
+static int redis_cancel_queue(broker *base, const char *queue);
+static const char *const *redis_queues(broker *base, size_t *n);
+
 static const broker_ops redis_ops = {
     .start = redis_start,
     .set_credit = redis_set_credit,
@@ -802,6 +808,9 @@ static const broker_ops redis_ops = {
     .touch = redis_touch,
     .publish = redis_publish,
     .publish_fanout = redis_publish_fanout,
+    .add_queue = redis_add_queue,
+    .cancel_queue = redis_cancel_queue,
+    .queues = redis_queues,
     .stop_consuming = redis_stop_consuming,
     .close = redis_close,
 };
@@ -826,6 +835,78 @@ static void build_keys(broker_redis *b)
     }
 }
 
+static void make_waiters(broker_redis *b)
+{
+    b->waiters = xcalloc(b->nkeys ? b->nkeys : 1, sizeof(waiter));
+    for (size_t i = 0; i < b->nkeys; i++) {
+        b->waiters[i].b = b;
+        b->waiters[i].key = i;
+        b->waiters[i].rc = redis_client_new(b->loop, &b->url, "broker",
+                                            on_waiter_state, &b->waiters[i]);
+    }
+}
+
+/* The queue set changed: new keys, new waiters, and a look at the queues
+ * before waiting again. */
+static void rebuild_queues(broker_redis *b)
+{
+    close_waiters(b);
+    free(b->waiters);
+    for (size_t i = 0; i < b->nkeys; i++)
+        free(b->keys[i]);
+    free(b->keys);
+    free(b->keylens);
+    build_keys(b);
+    make_waiters(b);
+    if (b->consuming)
+        for (size_t i = 0; i < b->nkeys; i++)
+            redis_client_start(b->waiters[i].rc);
+    if (redis_client_ready(b->cmd))
+        declare_bindings(b);
+    b->drained = 0;
+    fetch(b);
+}
+
+static int queue_index(broker_redis *b, const char *queue)
+{
+    for (size_t i = 0; i < b->nqueues; i++)
+        if (strcmp(b->queues[i], queue) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int redis_add_queue(broker *base, const char *queue)
+{
+    broker_redis *b = (broker_redis *)base;
+    if (queue_index(b, queue) >= 0)
+        return -1;
+    b->queues = xrealloc(b->queues, (b->nqueues + 1) * sizeof(char *));
+    b->queues[b->nqueues++] = xstrdup(queue);
+    rebuild_queues(b);
+    return 0;
+}
+
+static int redis_cancel_queue(broker *base, const char *queue)
+{
+    broker_redis *b = (broker_redis *)base;
+    int i = queue_index(b, queue);
+    if (i < 0)
+        return -1;
+    free(b->queues[i]);
+    memmove(b->queues + i, b->queues + i + 1,
+            (b->nqueues - (size_t)i - 1) * sizeof(char *));
+    b->nqueues--;
+    rebuild_queues(b);
+    return 0;
+}
+
+static const char *const *redis_queues(broker *base, size_t *n)
+{
+    broker_redis *b = (broker_redis *)base;
+    *n = b->nqueues;
+    return (const char *const *)b->queues;
+}
+
 broker *broker_redis_new(uv_loop_t *loop, const redis_url *url,
                          const broker_redis_options *opts)
 {
@@ -833,6 +914,7 @@ broker *broker_redis_new(uv_loop_t *loop, const redis_url *url,
     b->base.ops = &redis_ops;
     b->loop = loop;
     b->db = url->db;
+    redis_url_copy(&b->url, url);
     b->nqueues = opts->nqueues;
     b->queues = xcalloc(opts->nqueues, sizeof(char *));
     for (size_t i = 0; i < opts->nqueues; i++)
@@ -844,13 +926,7 @@ broker *broker_redis_new(uv_loop_t *loop, const redis_url *url,
     b->data = opts->data;
     build_keys(b);
     b->cmd = redis_client_new(loop, url, "broker", on_cmd_state, b);
-    b->waiters = xcalloc(b->nkeys, sizeof(waiter));
-    for (size_t i = 0; i < b->nkeys; i++) {
-        b->waiters[i].b = b;
-        b->waiters[i].key = i;
-        b->waiters[i].rc = redis_client_new(loop, url, "broker",
-                                            on_waiter_state, &b->waiters[i]);
-    }
+    make_waiters(b);
     uv_prepare_init(loop, &b->flush);
     b->flush.data = b;
     uv_timer_init(loop, &b->restore_timer);

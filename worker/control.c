@@ -341,10 +341,34 @@ static json_t *queue_json(const char *name)
 static json_t *cmd_active_queues(control *c, json_t *args)
 {
     (void)args;
+    size_t n;
+    const char *const *queues = c->w->broker->ops->queues(c->w->broker, &n);
     json_t *list = json_array();
-    for (size_t i = 0; i < c->w->cfg->nqueues; i++)
-        json_array_append_new(list, queue_json(c->w->cfg->queues[i]));
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, queue_json(queues[i]));
     return list;
+}
+
+/* Queues are bound to a direct exchange of their own name with their name
+ * as routing key, as Celery declares queues it creates on demand. */
+static json_t *cmd_add_consumer(control *c, json_t *args)
+{
+    const char *q = json_string_value(json_object_get(args, "queue"));
+    if (!q || !*q || strlen(q) > CELERY_MSG_MAX_NAME)
+        return nok("add_consumer needs a queue name");
+    if (c->w->broker->ops->add_queue(c->w->broker, q) == 0)
+        log_info("Started consuming from %s", q);
+    return ok("add consumer %s", q);
+}
+
+static json_t *cmd_cancel_consumer(control *c, json_t *args)
+{
+    const char *q = json_string_value(json_object_get(args, "queue"));
+    if (!q)
+        return nok("cancel_consumer needs a queue name");
+    if (c->w->broker->ops->cancel_queue(c->w->broker, q) == 0)
+        log_info("Canceled consumer for %s", q);
+    return ok("no longer consuming from %s", q);
 }
 
 /* Our settings under Celery's names, as conf lists the changed ones. */
@@ -599,6 +623,8 @@ static const command commands[] = {
     {"autoscale", cmd_autoscale},
     {"time_limit", cmd_time_limit},
     {"rate_limit", cmd_rate_limit},
+    {"add_consumer", cmd_add_consumer},
+    {"cancel_consumer", cmd_cancel_consumer},
     {"shutdown", cmd_shutdown},
     {"hello", cmd_hello},
 };

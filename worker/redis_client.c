@@ -233,12 +233,7 @@ redis_client *redis_client_new(uv_loop_t *loop, const redis_url *url,
 {
     redis_client *rc = xcalloc(1, sizeof(*rc));
     rc->loop = loop;
-    rc->url.host = url->host ? xstrdup(url->host) : NULL;
-    rc->url.socket = url->socket ? xstrdup(url->socket) : NULL;
-    rc->url.username = url->username ? xstrdup(url->username) : NULL;
-    rc->url.password = url->password ? xstrdup(url->password) : NULL;
-    rc->url.port = url->port;
-    rc->url.db = url->db;
+    redis_url_copy(&rc->url, url);
     rc->name = xstrdup(name);
     rc->state_cb = cb;
     rc->data = data;

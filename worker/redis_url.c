@@ -160,6 +160,21 @@ void redis_url_free(redis_url *u)
     memset(u, 0, sizeof(*u));
 }
 
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+void redis_url_copy(redis_url *dst, const redis_url *src)
+{
+    dst->host = dup_or_null(src->host);
+    dst->socket = dup_or_null(src->socket);
+    dst->username = dup_or_null(src->username);
+    dst->password = dup_or_null(src->password);
+    dst->port = src->port;
+    dst->db = src->db;
+}
+
 void redis_url_format(buf *out, const redis_url *u)
 {
     if (u->socket) {

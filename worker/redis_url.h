@@ -21,6 +21,8 @@ int redis_url_is_redis(const char *url);
  * frees a parsed URL with redis_url_free(). */
 int redis_url_parse(const char *url, redis_url *out, buf *err);
 void redis_url_free(redis_url *u);
+/* A deep copy; the caller frees dst with redis_url_free(). */
+void redis_url_copy(redis_url *dst, const redis_url *src);
 /* Appends the URL with any password masked, for logs and the banner. */
 void redis_url_format(buf *out, const redis_url *u);
 

@@ -83,6 +83,8 @@ CONTROL = [
     (["time_limit", "no.such", "5", "10"], None),
     (["rate_limit", "posetrackd.echo", "100/s"], None),
     (["rate_limit", "no.such", "1/s"], None),
+    (["add_consumer", "q2"], None),
+    (["cancel_consumer", "q2"], None),
     (["pool_grow", "2"], None),
     (["pool_shrink", "1"], None),
     (["revoke", "some-id"], None),
@@ -199,3 +201,20 @@ def test_rate_limit_spaces_task_starts(ctx):
     bad = app.control.rate_limit("posetrackd.echo", "fast", reply=True,
                                  destination=[node(w)])
     assert "Invalid rate limit string" in bad[0][node(w)]["error"]
+
+
+def test_add_and_cancel_consumer(ctx):
+    w = ctx.worker()
+    app = ctx.app()
+    reply = app.control.add_consumer("extra", reply=True, destination=[node(w)])
+    assert reply == [{node(w): {"ok": "add consumer extra"}}]
+    assert app.send_task("posetrackd.echo", args=["x"], queue="extra").get(timeout=10) == [["x"], {}]
+    names = [q["name"] for q in
+             app.control.inspect(destination=[node(w)]).active_queues()[node(w)]]
+    assert names == ["celery", "extra"]
+    reply = app.control.cancel_consumer("extra", reply=True, destination=[node(w)])
+    assert reply == [{node(w): {"ok": "no longer consuming from extra"}}]
+    app.send_task("posetrackd.echo", args=["y"], queue="extra")
+    time.sleep(0.5)
+    assert ctx.r.llen("extra") == 1
+    assert app.send_task("posetrackd.echo", args=["z"]).get(timeout=10) == [["z"], {}]
