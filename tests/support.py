@@ -146,9 +146,13 @@ class Worker:
         self.log.close()
         text = self.text()
         for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-                       "runtime error:"):
+                       "runtime error:", "Sanitizer has encountered"):
             if marker in text:
                 raise AssertionError("sanitizer report:\n" + text[-6000:])
+        if self.proc.returncode not in (0, -9):
+            # Shown with the failing assertion on the exit code.
+            print(f"posetrackd exited with {self.proc.returncode}; log tail:\n"
+                  + text[-2000:], flush=True)
         return self.proc.returncode
 
     def kill(self):

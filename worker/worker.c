@@ -26,6 +26,7 @@
 #include "events.h"
 #include "isotime.h"
 #include "log.h"
+#include "mingle.h"
 #include "redis_url.h"
 #include "sd_notify.h"
 #include "statedb.h"
@@ -756,6 +757,7 @@ int worker_start(worker *w, buf *err)
     w->control = control_new(w->loop, &u, w);
     w->events = events_new(w->loop, w->broker, w->cfg->hostname,
                            w->cfg->task_events, &w->clock, heartbeat_stats, w);
+    mingle_start(w->loop, &u, w);
     redis_url_free(&u);
     if (make_backend(w, err))
         return -1;

@@ -218,3 +218,18 @@ def test_add_and_cancel_consumer(ctx):
     time.sleep(0.5)
     assert ctx.r.llen("extra") == 1
     assert app.send_task("posetrackd.echo", args=["z"]).get(timeout=10) == [["z"], {}]
+
+
+def test_mingle_learns_revoked_ids_from_a_python_worker_at_start(ctx):
+    py = ctx.pyworker("-P", "prefork", "-c", "1", without=("heartbeat", "gossip"))
+    app = ctx.app()
+    app.control.revoke("revoked-before-start", destination=[node(py)])
+    time.sleep(0.3)
+    w = ctx.worker()
+    wait_for(lambda: "revoked-before-start" in (
+        app.control.inspect(destination=[node(w)]).revoked() or {}).get(node(w), []),
+        10, interval=0.2)
+    wait_for(lambda: "sync complete" in w.text(), 5)
+    time.sleep(0.2)
+    members = ctx.r.smembers("_kombu.binding.reply.celery.pidbox")
+    assert not any(b"posetrackd-mingle" in m for m in members), members
