@@ -117,6 +117,20 @@ def test_destination_reaches_only_that_worker(ctx):
         assert [list(r)[0] for r in replies] == [node(target)], replies
     replies = app.control.ping(timeout=1)
     assert sorted(list(r)[0] for r in replies) == sorted(node(x) for x in (a, b, py))
+    # Only the addressed worker acts.
+    app.control.revoke("only-for-b", destination=[node(b)])
+    time.sleep(0.3)
+    for target in (a, b, py):
+        revoked = app.control.inspect(destination=[node(target)]).revoked()[node(target)]
+        assert ("only-for-b" in revoked) == (target is b), (node(target), revoked)
+    # pattern + matcher (kombu's glob and pcre matchers).
+    prefix = node(a).split("@")[0]
+    replies = app.control.broadcast("ping", pattern=prefix + "@*", matcher="glob",
+                                    reply=True, timeout=1)
+    assert [list(r)[0] for r in replies] == [node(a)], replies
+    replies = app.control.broadcast("ping", pattern="^" + prefix + "@", matcher="pcre",
+                                    reply=True, timeout=1)
+    assert [list(r)[0] for r in replies] == [node(a)], replies
 
 
 def test_garbage_on_the_control_channel_leaves_the_worker_answering(ctx):
@@ -178,3 +192,34 @@ def test_reserved_scheduled_revoked_query_task_match_the_python_worker(ctx):
         app.control.revoke(held[q][2].id)
         held[q][0].get(timeout=20)
         held[q][1].get(timeout=20)
+
+
+def test_revoke_with_kill_stops_at_once(ctx):
+    w = ctx.worker("-c", "1")
+    app = ctx.app()
+    r = app.send_task("posetrackd.sleep", args=[60])
+    wait_for(lambda: "received" in w.text(), 10)
+    time.sleep(0.1)
+    reply = app.control.revoke(r.id, terminate=True, signal="SIGKILL", reply=True,
+                               destination=[node(w)])
+    assert reply == [{node(w): {"ok": f"terminate: {r.id}"}}]
+    e = get_raises(r, TaskRevokedError)
+    assert "terminated" in str(e)
+    assert "Terminating %s (SIGKILL)" % r.id in w.text()
+    assert app.send_task("posetrackd.echo", args=[1]).get(timeout=10) == [[1], {}]
+
+
+def test_task_rejected_event_for_a_malformed_message(ctx):
+    from test_events import Capture
+    from test_malformed import envelope, v2_headers
+    app = ctx.app()
+    cap = Capture(app)
+    try:
+        w = ctx.worker("-E")
+        h = v2_headers()
+        ctx.r.lpush("celery", envelope(b"not json", h))
+        wait_for(lambda: cap.of("task-rejected", node(w)), 10)
+        ev = cap.of("task-rejected", node(w))[0]
+        assert ev["uuid"] == h["id"] and ev["requeue"] is False
+    finally:
+        cap.close()
