@@ -19,7 +19,7 @@
 #include "redis_client.h"
 #include "worker_internal.h"
 
-typedef struct mingle {
+struct mingle {
     worker *w;
     redis_client *rc;
     int db;
@@ -31,7 +31,7 @@ typedef struct mingle {
     int refs; /* the timer handle and the closing connection */
     unsigned merged;
     uv_timer_t give_up;
-} mingle;
+};
 
 static void unref(mingle *m)
 {
@@ -67,6 +67,7 @@ static void finish(mingle *m)
     if (m->done)
         return;
     m->done = 1;
+    m->w->mingle = NULL;
     uv_close((uv_handle_t *)&m->give_up, timer_closed);
     if (m->merged)
         log_info("mingle: sync complete (%u revoked id(s) from peers)",
@@ -111,6 +112,9 @@ static void merge_reply(mingle *m, const char *raw, size_t len)
     buf_free(&body);
 }
 
+/* Longest BRPOP of one poll. */
+#define MINGLE_POLL_MS 100
+
 static void on_pop(redis_client *rc, redisReply *r, void *privdata)
 {
     (void)rc;
@@ -122,7 +126,8 @@ static void on_pop(redis_client *rc, redisReply *r, void *privdata)
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
         r->element[1]->type == REDIS_REPLY_STRING)
         merge_reply(m, r->element[1]->str, r->element[1]->len);
-    pop_next(m);
+    if (!m->done)
+        pop_next(m);
 }
 
 static void pop_next(mingle *m)
@@ -132,6 +137,10 @@ static void pop_next(mingle *m)
         finish(m);
         return;
     }
+    /* Short polls, so that a shutdown (which queues the clean-up behind
+     * the BRPOP in flight) waits at most MINGLE_POLL_MS. */
+    if (left > MINGLE_POLL_MS)
+        left = MINGLE_POLL_MS;
     char timeout[32];
     snprintf(timeout, sizeof(timeout), "%.3f", left / 1e3);
     const char *argv[] = {"BRPOP", m->queue, timeout};
@@ -180,6 +189,11 @@ static void on_state(redis_client *rc, int ready, void *data)
     pop_next(m);
 }
 
+void mingle_cancel(mingle *m)
+{
+    finish(m);
+}
+
 static void on_give_up(uv_timer_t *t)
 {
     mingle *m = t->data;
@@ -199,6 +213,7 @@ void mingle_start(uv_loop_t *loop, const redis_url *url, worker *w)
     snprintf(m->member, sizeof(m->member), "%s\x06\x16\x06\x16%s", m->oid,
              m->queue);
     m->refs = 2;
+    w->mingle = m;
     m->rc = redis_client_new(loop, url, "mingle", on_state, m);
     uv_timer_init(loop, &m->give_up);
     m->give_up.data = m;

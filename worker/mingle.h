@@ -9,6 +9,7 @@
 #include "redis_url.h"
 
 struct worker;
+typedef struct mingle mingle;
 
 /* How long replies are collected, as Celery's mingle waits 1 s. */
 #define MINGLE_TIMEOUT_MS 1000
@@ -17,7 +18,9 @@ struct worker;
 #define MINGLE_GIVE_UP_MS 3000
 
 /* Broadcasts hello and merges the revoked ids of every reply within
- * MINGLE_TIMEOUT_MS; frees itself when done. */
+ * MINGLE_TIMEOUT_MS; frees itself when done, and clears w->mingle. */
 void mingle_start(uv_loop_t *loop, const redis_url *url, struct worker *w);
+/* Ends it now (shutdown). */
+void mingle_cancel(mingle *m);
 
 #endif

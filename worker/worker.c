@@ -576,6 +576,8 @@ static void maybe_close(worker *w)
         control_close(w->control);
         w->control = NULL;
     }
+    if (w->mingle)
+        mingle_cancel(w->mingle);
     w->broker->ops->close(w->broker, on_broker_closed, w);
 }
 

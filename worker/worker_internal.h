@@ -87,7 +87,8 @@ struct worker {
     unsigned long clock; /* Lamport clock shared by events and control */
     struct control *control;
     struct events *events;
-    int online; /* worker-online was sent */
+    struct mingle *mingle; /* while the start-up sync runs */
+    int online;            /* worker-online was sent */
     size_t prefetch_limit;
     uv_timer_t touch_timer;
     uv_timer_t shutdown_timer;
