@@ -186,13 +186,71 @@ static json_t *cmd_query_task(control *c, json_t *args)
     return out;
 }
 
+/* Python's str() of a float: 10.0, 2.5. */
+static void put_py_float(buf *b, double d)
+{
+    if (d == (long long)d)
+        buf_printf(b, "%lld.0", (long long)d);
+    else
+        buf_printf(b, "%.17g", d);
+}
+
+/* One task attribute for registered's taskinfoitems, or 0 when it is None
+ * (exchange and routing_key are None for every task here, as for Celery's
+ * tasks without their own routing). */
+static int task_item(control *c, const char *task, const char *item, buf *out)
+{
+    json_t *limits = json_object_get(c->w->limits, task);
+    if (strcmp(item, "rate_limit") == 0) {
+        const char *r = worker_rate_limit(c->w, task);
+        if (!r)
+            return 0;
+        buf_append_str(out, r);
+        return 1;
+    }
+    int soft = strcmp(item, "soft_time_limit") == 0;
+    if (soft || strcmp(item, "time_limit") == 0) {
+        double v = json_number_value(json_array_get(limits, soft ? 0 : 1));
+        if (v <= 0)
+            return 0;
+        put_py_float(out, v);
+        return 1;
+    }
+    return 0;
+}
+
+/* registered(taskinfoitems): "name [item=value ...]" for the items that
+ * are set, as Celery formats them. */
 static json_t *cmd_registered(control *c, json_t *args)
 {
-    (void)c;
-    (void)args;
+    static const char *const defaults[] = {"exchange", "routing_key",
+                                           "rate_limit"};
+    json_t *items = json_object_get(args, "taskinfoitems");
     json_t *list = json_array();
-    for (size_t i = 0; i < task_registry_count(); i++)
-        json_array_append_new(list, json_string(task_registry_at(i)->name));
+    for (size_t i = 0; i < task_registry_count(); i++) {
+        const char *name = task_registry_at(i)->name;
+        buf line, value;
+        buf_init(&line);
+        buf_init(&value);
+        size_t n = json_is_array(items) && json_array_size(items)
+                       ? json_array_size(items)
+                       : 3;
+        int shown = 0;
+        for (size_t k = 0; k < n; k++) {
+            const char *item = json_is_array(items) && json_array_size(items)
+                                   ? json_string_value(json_array_get(items, k))
+                                   : defaults[k];
+            buf_reset(&value);
+            if (!item || !task_item(c, name, item, &value))
+                continue;
+            buf_printf(&line, "%s%s=%s", shown++ ? " " : "", item, value.data);
+        }
+        json_t *s = shown ? json_sprintf("%s [%s]", name, line.data)
+                          : json_string(name);
+        json_array_append_new(list, s);
+        buf_free(&line);
+        buf_free(&value);
+    }
     return list;
 }
 
@@ -516,7 +574,13 @@ static json_t *cmd_rate_limit(control *c, json_t *args)
                   name ? name : "(none)");
         return nok("unknown task");
     }
-    worker_set_rate_limit(c->w, name, interval);
+    char text[64];
+    if (json_is_number(rate))
+        snprintf(text, sizeof(text), "%g", json_number_value(rate));
+    else
+        snprintf(text, sizeof(text), "%.60s",
+                 json_string_value(rate) ? json_string_value(rate) : "");
+    worker_set_rate_limit(c->w, name, interval, text);
     if (interval == 0) {
         log_info("Rate limits disabled for tasks of type %s", name);
         return ok("rate limit disabled successfully");

@@ -254,7 +254,14 @@ static task_rate *find_rate(worker *w, const char *name)
     return NULL;
 }
 
-void worker_set_rate_limit(worker *w, const char *name, double interval)
+const char *worker_rate_limit(worker *w, const char *name)
+{
+    task_rate *t = find_rate(w, name);
+    return t && t->interval > 0 ? t->text : NULL;
+}
+
+void worker_set_rate_limit(worker *w, const char *name, double interval,
+                           const char *text)
 {
     task_rate *t = find_rate(w, name);
     if (!t) {
@@ -265,6 +272,8 @@ void worker_set_rate_limit(worker *w, const char *name, double interval)
     }
     t->interval = interval;
     t->next_free = 0;
+    free(t->text);
+    t->text = xstrdup(text ? text : "");
 }
 
 /* When a task of this type may start: now, or its rate limit's next
@@ -839,6 +848,7 @@ void worker_free(worker *w)
         task_rate *t = w->rates;
         w->rates = t->next;
         free(t->name);
+        free(t->text);
         free(t);
     }
     free(w);

@@ -36,6 +36,7 @@ typedef struct task_rate {
     struct task_rate *next;
     char *name;
     double interval; /* seconds between starts */
+    char *text;      /* as given, e.g. "10/s", for inspect registered */
     double next_free;
 } task_rate;
 
@@ -105,7 +106,10 @@ void worker_event(worker *w, const char *type, json_t *fields);
 void worker_set_concurrency(worker *w, unsigned n);
 /* Sets tasks of type name to start at most once per interval seconds; 0
  * removes the limit. */
-void worker_set_rate_limit(worker *w, const char *name, double interval);
+void worker_set_rate_limit(worker *w, const char *name, double interval,
+                           const char *text);
+/* The rate limit text set for a task type, or NULL. */
+const char *worker_rate_limit(worker *w, const char *name);
 /* Flags id as revoked; with terminate, stops it if it runs (signal KILL:
  * at once, else through its cancellation). Returns 1 if a running task
  * was terminated. */

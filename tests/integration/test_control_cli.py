@@ -102,6 +102,12 @@ def test_control_commands_reply_like_the_python_worker(ctx):
         assert a == b, (args, a, b)
     b = cli_json(ctx, "inspect", "stats", "-d", node(pt))[node(pt)]
     assert b["pool"]["max-concurrency"] == 512 + 2 - 1
+    # registered with taskinfoitems shows what the commands above set.
+    items = ["registered", "rate_limit", "time_limit", "soft_time_limit"]
+    a = cli_json(ctx, "inspect", *items, "-d", node(py))[node(py)]
+    b = cli_json(ctx, "inspect", *items, "-d", node(pt))[node(pt)]
+    assert a == b, (a, b)
+    assert "posetrackd.echo [rate_limit=100/s]" in b
 
 
 def test_time_limit_command_applies_to_new_tasks(ctx):
