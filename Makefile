@@ -11,7 +11,7 @@ CC ?= cc
 CLANG ?= clang
 
 WARN := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
-INCLUDES := -Iprotocol -Iworker
+INCLUDES := -Iprotocol -Iworker -Itracker
 LIBS := -luv -lhiredis -ljansson -lm
 OPT ?= -O2 -g
 ASAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -19,11 +19,14 @@ ASAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 PROTOCOL_SRC := $(sort $(wildcard protocol/*.c))
 WORKER_SRC := $(sort $(filter-out worker/main.c,$(wildcard worker/*.c)))
+TRACKER_SRC := $(sort $(wildcard tracker/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-OBJ := $(patsubst %.c,build/obj/%.o,$(PROTOCOL_SRC) $(WORKER_SRC))
-ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(PROTOCOL_SRC) $(WORKER_SRC))
+OBJ := $(patsubst %.c,build/obj/%.o,$(PROTOCOL_SRC) $(WORKER_SRC) \
+    $(TRACKER_SRC))
+ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(PROTOCOL_SRC) $(WORKER_SRC) \
+    $(TRACKER_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
@@ -85,7 +88,7 @@ install: build/posetrackd
 	install -D -m 0644 docs/posetrackd.8 $(DESTDIR)$(MANDIR)/man8/posetrackd.8
 
 format:
-	clang-format -i protocol/*.[ch] worker/*.[ch] tests/unit/*.c \
+	clang-format -i protocol/*.[ch] worker/*.[ch] tracker/*.[ch] tests/unit/*.c \
 	    tests/fuzz/*.c
 
 clean:
