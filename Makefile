@@ -52,7 +52,7 @@ build/asan/tests/%: tests/unit/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(ASAN) $(INCLUDES) -o $@ $^ $(LIBS) -lcmocka
 
-build/fuzz/%: tests/fuzz/%.c $(PROTOCOL_SRC)
+build/fuzz/%: tests/fuzz/%.c $(PROTOCOL_SRC) $(TRACKER_SRC)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 	    $(INCLUDES) -o $@ $^ -ljansson -lm
@@ -73,8 +73,12 @@ demo: deps
 	scripts/demo
 
 bench: deps
-	$(MAKE) build/posetrackd
+	$(MAKE) build/posetrackd build/bench/frame_parse
 	scripts/bench
+
+build/bench/%: bench/%.c $(PROTOCOL_SRC) $(TRACKER_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O2 $(INCLUDES) -o $@ $^ -ljansson -lm
 
 install: build/posetrackd
 	install -D -m 0755 build/posetrackd $(DESTDIR)$(PREFIX)/bin/posetrackd

@@ -1,0 +1,117 @@
+/* Unit tests for pose frames: the accepted shapes and every rejection. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "buf.h"
+#include "pose_frame.h"
+
+/* A frame with n landmarks under key, landmark i at (i/100, i/50). */
+static void make_frame(buf *b, const char *key, int n, const char *extra)
+{
+    buf_printf(b,
+               "{\"type\": \"pose\", \"timestamp\": 1763644517219, "
+               "\"width\": 480, \"height\": 640%s, \"%s\": [",
+               extra, key);
+    for (int i = 0; i < n; i++)
+        buf_printf(b,
+                   "%s{\"x\": %g, \"y\": %g, \"z\": -0.5, \"visibility\": "
+                   "0.99}",
+                   i ? ", " : "", i / 100.0, i / 50.0);
+    buf_append_str(b, "]}");
+}
+
+static pose_frame_status parse(const char *s, pose_frame *f)
+{
+    return pose_frame_parse(s, strlen(s), f);
+}
+
+static void accepts_every_landmark_key(void **state)
+{
+    (void)state;
+    const char *keys[] = {"landmarks", "pose", "data"};
+    for (int k = 0; k < 3; k++) {
+        buf b;
+        buf_init(&b);
+        make_frame(&b, keys[k], 33, "");
+        pose_frame f;
+        assert_int_equal(pose_frame_parse(b.data, b.len, &f), POSE_FRAME_OK);
+        assert_true(f.has_timestamp && f.timestamp_ms == 1763644517219.0);
+        assert_int_equal(f.width, 480);
+        assert_int_equal(f.height, 640);
+        assert_true(fabs(f.pose.lm[32].x - 0.32) < 1e-12);
+        assert_true(fabs(f.pose.lm[32].y - 0.64) < 1e-12);
+        assert_true(f.pose.lm[32].z == -0.5);
+        assert_true(f.pose.lm[0].visibility == 0.99);
+        buf_free(&b);
+    }
+}
+
+static void rejects_with_a_reason(void **state)
+{
+    (void)state;
+    pose_frame f;
+    buf b;
+    buf_init(&b);
+    make_frame(&b, "landmarks", 32, "");
+    assert_int_equal(pose_frame_parse(b.data, b.len, &f), POSE_FRAME_BAD_COUNT);
+    buf_reset(&b);
+    make_frame(&b, "landmarks", 34, "");
+    assert_int_equal(pose_frame_parse(b.data, b.len, &f), POSE_FRAME_BAD_COUNT);
+    buf_reset(&b);
+    make_frame(&b, "other", 33, "");
+    assert_int_equal(pose_frame_parse(b.data, b.len, &f),
+                     POSE_FRAME_NO_LANDMARKS);
+    buf_free(&b);
+    assert_int_equal(parse("{\"type\": \"hello\"}", &f), POSE_FRAME_NOT_POSE);
+    assert_int_equal(parse("[1, 2]", &f), POSE_FRAME_NOT_POSE);
+    assert_int_equal(parse("{\"type\": \"pose\"", &f), POSE_FRAME_NOT_JSON);
+    assert_int_equal(parse("{\"landmarks\": [{\"x\": 1}]}", &f),
+                     POSE_FRAME_BAD_LANDMARK);
+    assert_int_equal(parse("{\"landmarks\": [{\"x\": \"1\", \"y\": 2}]}", &f),
+                     POSE_FRAME_BAD_LANDMARK);
+    assert_int_equal(parse("{\"landmarks\": [{\"x\": 1e999, \"y\": 2}]}", &f),
+                     POSE_FRAME_BAD_LANDMARK);
+    assert_int_equal(parse("{\"landmarks\": [5]}", &f),
+                     POSE_FRAME_BAD_LANDMARK);
+    assert_int_equal(parse("{\"timestamp\": \"now\", \"landmarks\": []}", &f),
+                     POSE_FRAME_BAD_TIMESTAMP);
+    assert_int_equal(parse("{\"timestamp\": -5, \"landmarks\": []}", &f),
+                     POSE_FRAME_BAD_TIMESTAMP);
+    char big[POSE_FRAME_MAX_BYTES + 2];
+    memset(big, ' ', sizeof(big));
+    assert_int_equal(pose_frame_parse(big, sizeof(big), &f),
+                     POSE_FRAME_TOO_LARGE);
+    assert_string_equal(pose_frame_status_name(POSE_FRAME_BAD_COUNT),
+                        "bad_count");
+}
+
+static void defaults_for_missing_optional_fields(void **state)
+{
+    (void)state;
+    buf b;
+    buf_init(&b);
+    buf_append_str(&b, "{\"landmarks\": [");
+    for (int i = 0; i < 33; i++)
+        buf_printf(&b, "%s{\"x\": 0.5, \"y\": 0.5}", i ? ", " : "");
+    buf_append_str(&b, "]}");
+    pose_frame f;
+    assert_int_equal(pose_frame_parse(b.data, b.len, &f), POSE_FRAME_OK);
+    assert_false(f.has_timestamp);
+    assert_true(f.pose.lm[3].z == 0 && f.pose.lm[3].visibility == 1);
+    buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(accepts_every_landmark_key),
+        cmocka_unit_test(rejects_with_a_reason),
+        cmocka_unit_test(defaults_for_missing_optional_fields),
+    };
+    return cmocka_run_group_tests_name("pose_frame", tests, NULL, NULL);
+}
