@@ -29,3 +29,57 @@ void kombu_envelope_encode(buf *out, const kombu_envelope *e)
         buf_append_str(out, s);
     free(s);
 }
+
+static json_t *decode_body(json_t *env, buf *err)
+{
+    const char *ct = json_string_value(json_object_get(env, "content-type"));
+    json_t *body = json_object_get(env, "body");
+    const char *enc = json_string_value(
+        json_object_get(json_object_get(env, "properties"), "body_encoding"));
+    if (!ct || strcmp(ct, "application/json") != 0) {
+        buf_printf(err, "refusing a message of type %.80s", ct ? ct : "(none)");
+        return NULL;
+    }
+    if (!json_is_string(body)) {
+        buf_append_str(err, "message body is not a string");
+        return NULL;
+    }
+    buf text;
+    buf_init(&text);
+    if (enc && strcmp(enc, "base64") == 0) {
+        if (base64_decode(&text, json_string_value(body),
+                          json_string_length(body))) {
+            buf_free(&text);
+            buf_append_str(err, "message body is not base64");
+            return NULL;
+        }
+    } else {
+        buf_append(&text, json_string_value(body), json_string_length(body));
+    }
+    json_error_t jerr;
+    json_t *v = json_loadb(text.data ? text.data : "", text.len,
+                           JSON_DECODE_INT_AS_REAL, &jerr);
+    buf_free(&text);
+    if (!json_is_object(v)) {
+        buf_printf(err, "message body is not a JSON object%s%s", v ? "" : ": ",
+                   v ? "" : jerr.text);
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+json_t *kombu_envelope_decode(const char *raw, size_t len, buf *err)
+{
+    json_error_t jerr;
+    json_t *env = json_loadb(raw, len, JSON_DECODE_INT_AS_REAL, &jerr);
+    if (!json_is_object(env)) {
+        buf_printf(err, "message is not a kombu envelope%s%s", env ? "" : ": ",
+                   env ? "" : jerr.text);
+        json_decref(env);
+        return NULL;
+    }
+    json_t *body = decode_body(env, err);
+    json_decref(env);
+    return body;
+}

@@ -7,8 +7,8 @@
  *    "routing_key": ...}, "priority": 0, "body_encoding": "base64",
  *    "delivery_tag": "..."}}
  *
- * Decoding task messages is celery_msg's job; this is for what posetrackd
- * sends itself (control replies, events). */
+ * Decoding task messages is celery_msg's job (it must not build a tree);
+ * this is for posetrackd's own messages and the control messages it reads. */
 #ifndef POSETRACKD_KOMBU_ENVELOPE_H
 #define POSETRACKD_KOMBU_ENVELOPE_H
 
@@ -29,5 +29,10 @@ typedef struct kombu_envelope {
 } kombu_envelope;
 
 void kombu_envelope_encode(buf *out, const kombu_envelope *e);
+/* The other way, for the small JSON messages posetrackd reads besides tasks
+ * (control requests and replies): parses the envelope, checks it is JSON,
+ * undoes the body encoding and returns the body, which must be an object;
+ * the caller owns it. NULL with err on any problem. */
+json_t *kombu_envelope_decode(const char *raw, size_t len, buf *err);
 
 #endif

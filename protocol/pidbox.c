@@ -8,53 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
 #include "kombu_envelope.h"
 
 static char *dup_str(json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));
     return s ? xstrdup(s) : NULL;
-}
-
-static json_t *decode_body(json_t *env, buf *err)
-{
-    const char *ct = json_string_value(json_object_get(env, "content-type"));
-    json_t *body = json_object_get(env, "body");
-    const char *enc = json_string_value(
-        json_object_get(json_object_get(env, "properties"), "body_encoding"));
-    if (!ct || strcmp(ct, "application/json") != 0) {
-        buf_printf(err, "refusing control message of type %.80s",
-                   ct ? ct : "(none)");
-        return NULL;
-    }
-    if (!json_is_string(body)) {
-        buf_append_str(err, "control message body is not a string");
-        return NULL;
-    }
-    buf text;
-    buf_init(&text);
-    if (enc && strcmp(enc, "base64") == 0) {
-        if (base64_decode(&text, json_string_value(body),
-                          json_string_length(body))) {
-            buf_free(&text);
-            buf_append_str(err, "control message body is not base64");
-            return NULL;
-        }
-    } else {
-        buf_append(&text, json_string_value(body), json_string_length(body));
-    }
-    json_error_t jerr;
-    json_t *v = json_loadb(text.data ? text.data : "", text.len,
-                           JSON_DECODE_INT_AS_REAL, &jerr);
-    buf_free(&text);
-    if (!json_is_object(v)) {
-        buf_printf(err, "control message body is not a JSON object%s%s",
-                   v ? "" : ": ", v ? "" : jerr.text);
-        json_decref(v);
-        return NULL;
-    }
-    return v;
 }
 
 int pidbox_request_decode(const char *raw, size_t len, pidbox_request *out,
@@ -65,16 +24,7 @@ int pidbox_request_decode(const char *raw, size_t len, pidbox_request *out,
         buf_printf(err, "control message of %zu bytes is over the limit", len);
         return -1;
     }
-    json_error_t jerr;
-    json_t *env = json_loadb(raw, len, JSON_DECODE_INT_AS_REAL, &jerr);
-    if (!json_is_object(env)) {
-        buf_printf(err, "control message is not a kombu envelope%s%s",
-                   env ? "" : ": ", env ? "" : jerr.text);
-        json_decref(env);
-        return -1;
-    }
-    json_t *body = decode_body(env, err);
-    json_decref(env);
+    json_t *body = kombu_envelope_decode(raw, len, err);
     if (!body)
         return -1;
     out->method = dup_str(body, "method");

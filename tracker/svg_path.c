@@ -23,6 +23,7 @@ typedef struct reader {
     double sx, sy; /* subpath start */
     double qx, qy; /* last control point, for S and T */
     char last;     /* previous command, upper case */
+    size_t total;  /* points emitted, all subpaths */
 } reader;
 
 static void skip_sep(reader *r)
@@ -86,6 +87,9 @@ static int flag(reader *r, int *out)
 
 static void emit(reader *r, double x, double y)
 {
+    /* Past the limit points are dropped; svg_path_parse() then fails. */
+    if (++r->total > SVG_PATH_MAX_POINTS)
+        return;
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 32;
         r->ring = xrealloc(r->ring, r->cap * sizeof(outline_point));
@@ -348,6 +352,11 @@ int svg_path_parse(const char *d, size_t len, const svg_matrix *m, outline *out,
             break;
         }
         rc = command(&r, c, err);
+    }
+    if (rc == 0 && r.total > SVG_PATH_MAX_POINTS) {
+        buf_printf(err, "path flattens to more than %d points",
+                   SVG_PATH_MAX_POINTS);
+        rc = -1;
     }
     if (rc == 0)
         end_subpath(&r);

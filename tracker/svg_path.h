@@ -16,6 +16,9 @@
 /* Segments one curve may become, whatever its size: bounds the work a
  * hostile path can cause. */
 #define SVG_PATH_MAX_SEGMENTS 256
+/* Points one path may become in all: a real hold is a few hundred; this
+ * bounds the memory a hostile wall file can take. */
+#define SVG_PATH_MAX_POINTS 100000
 
 /* An affine transform [a c e; b d f] as SVG writes matrix(a b c d e f). */
 typedef struct svg_matrix {

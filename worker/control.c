@@ -10,6 +10,7 @@
 #include "control.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,10 +280,11 @@ static json_t *cmd_revoke(control *c, json_t *args)
     json_array_foreach(list, i, v)
     {
         const char *id = json_string_value(v);
-        if (!id || strlen(id) > CELERY_MSG_MAX_NAME)
+        int rc = worker_revoke(c->w, id, terminate, sig);
+        if (rc < 0)
             continue;
         buf_printf(&idstr, "%s%s", idstr.len ? ", " : "", id);
-        if (worker_revoke(c->w, id, terminate, sig))
+        if (rc > 0)
             buf_printf(&done, "%s%s", done.len ? ", " : "", id);
     }
     json_decref(list);
@@ -464,12 +466,25 @@ static json_t *cmd_report(control *c, json_t *args)
               c->w->cfg->result_backend);
 }
 
-static unsigned arg_uint(json_t *args, const char *key, unsigned dflt)
+/* A numeric argument, as the celery CLI sends them (numbers or strings);
+ * dflt when absent or not a number. */
+static double arg_number(json_t *args, const char *key, double dflt)
 {
     json_t *v = json_object_get(args, key);
-    double d = json_is_number(v) ? json_number_value(v) : dflt;
-    if (json_is_string(v))
-        d = strtod(json_string_value(v), NULL);
+    if (json_is_number(v))
+        return json_number_value(v);
+    if (json_is_string(v)) {
+        char *end;
+        double d = strtod(json_string_value(v), &end);
+        if (end != json_string_value(v) && !*end && isfinite(d))
+            return d;
+    }
+    return dflt;
+}
+
+static unsigned arg_uint(json_t *args, const char *key, unsigned dflt)
+{
+    double d = arg_number(args, key, dflt);
     return d >= 1 && d <= 1000000 ? (unsigned)d : dflt;
 }
 
@@ -499,10 +514,7 @@ static json_t *cmd_autoscale(control *c, json_t *args)
 
 static double arg_seconds(json_t *args, const char *key)
 {
-    json_t *v = json_object_get(args, key);
-    double d = json_is_number(v) ? json_number_value(v) : 0;
-    if (json_is_string(v))
-        d = strtod(json_string_value(v), NULL);
+    double d = arg_number(args, key, 0);
     return d > 0 && d < 1e9 ? d : 0;
 }
 

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "base64.h"
 #include "buf.h"
 #include "kombu_envelope.h"
 #include "log.h"
@@ -85,13 +84,12 @@ static void finish(mingle *m)
 /* A reply envelope: body {node: {"revoked": {id: [time, id]}, ...}}. */
 static void merge_reply(mingle *m, const char *raw, size_t len)
 {
-    json_t *env = json_loadb(raw, len, JSON_DECODE_INT_AS_REAL, NULL);
-    const char *b64 = json_string_value(json_object_get(env, "body"));
-    buf body;
-    buf_init(&body);
-    json_t *doc = NULL;
-    if (b64 && base64_decode(&body, b64, strlen(b64)) == 0 && body.data)
-        doc = json_loadb(body.data, body.len, JSON_DECODE_INT_AS_REAL, NULL);
+    buf err;
+    buf_init(&err);
+    json_t *doc = kombu_envelope_decode(raw, len, &err);
+    if (!doc)
+        log_warning("mingle: dropped a reply: %s", err.data);
+    buf_free(&err);
     const char *node, *id;
     json_t *reply, *v;
     json_object_foreach(doc, node, reply)
@@ -100,16 +98,12 @@ static void merge_reply(mingle *m, const char *raw, size_t len)
             continue;
         json_object_foreach(json_object_get(reply, "revoked"), id, v)
         {
-            if (strlen(id) <= CELERY_MSG_MAX_NAME &&
-                !json_object_get(m->w->revoked, id)) {
-                worker_revoke(m->w, id, 0, NULL);
+            if (!json_object_get(m->w->revoked, id) &&
+                worker_revoke(m->w, id, 0, NULL) >= 0)
                 m->merged++;
-            }
         }
     }
     json_decref(doc);
-    json_decref(env);
-    buf_free(&body);
 }
 
 /* Longest BRPOP of one poll. */

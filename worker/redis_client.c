@@ -8,7 +8,6 @@
 #include "redis_client.h"
 
 #include <hiredis/async.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -316,23 +315,6 @@ int redis_client_command(redis_client *rc, redis_client_reply_cb cb,
     command_req *req = new_req(rc, cb, privdata, 0);
     if (redisAsyncCommandArgv(rc->ac, on_reply, req, argc, argv, argvlen) !=
         REDIS_OK) {
-        free(req);
-        return -1;
-    }
-    return 0;
-}
-
-int redis_client_commandf(redis_client *rc, redis_client_reply_cb cb,
-                          void *privdata, const char *fmt, ...)
-{
-    if (!redis_client_ready(rc))
-        return -1;
-    command_req *req = new_req(rc, cb, privdata, 0);
-    va_list ap;
-    va_start(ap, fmt);
-    int rc2 = redisvAsyncCommand(rc->ac, on_reply, req, fmt, ap);
-    va_end(ap);
-    if (rc2 != REDIS_OK) {
         free(req);
         return -1;
     }

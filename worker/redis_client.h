@@ -35,9 +35,6 @@ int redis_client_ready(const redis_client *rc);
 int redis_client_command(redis_client *rc, redis_client_reply_cb cb,
                          void *privdata, int argc, const char **argv,
                          const size_t *argvlen);
-/* Like redis_client_command with printf-style hiredis formatting. */
-int redis_client_commandf(redis_client *rc, redis_client_reply_cb cb,
-                          void *privdata, const char *fmt, ...);
 /* PSUBSCRIBE pattern: cb runs for every reply on this subscription (the
  * confirmation and each ["pmessage", pattern, channel, data]) until the
  * connection is lost, when it gets NULL once. Call again after each

@@ -183,6 +183,13 @@ static void hand_back(worker *w, struct task_run *r)
     if (r->tag)
         w->broker->ops->requeue(w->broker, r->tag, r->queue, r->raw,
                                 r->raw_len);
+    /* A message that came without a delivery tag was never recorded as
+     * unacked; it goes back by publishing it to its queue again. */
+    else if (r->queue[0] && w->broker->ops->publish(w->broker, "", r->queue,
+                                                    r->raw, r->raw_len) != 0)
+        log_error("Task %s[%s] could not be returned to queue %s",
+                  r->msg.task ? r->msg.task : "?", r->msg.id ? r->msg.id : "?",
+                  r->queue);
 }
 
 static void maybe_close(worker *w);
@@ -471,17 +478,50 @@ static void purge_revoked(worker *w)
         json_object_del(w->revoked, json_object_iter_key(it));
 }
 
-static void save_state(worker *w)
+static void write_state(worker *w)
 {
     buf err;
     buf_init(&err);
-    if (w->cfg->statedb && statedb_save(w->cfg->statedb, w->revoked, &err))
+    w->state_dirty = 0;
+    if (statedb_save(w->cfg->statedb, w->revoked, &err))
         log_error("%s", err.data);
     buf_free(&err);
 }
 
+static void on_state_timer(uv_timer_t *t)
+{
+    worker *w = t->data;
+    if (w->state_dirty)
+        write_state(w);
+}
+
+/* The statedb is rewritten (and fsynced) once per loop iteration however
+ * many ids changed in it: a hello from a peer can bring thousands. */
+static void save_state(worker *w)
+{
+    if (!w->cfg->statedb)
+        return;
+    w->state_dirty = 1;
+    uv_timer_start(&w->state_timer, on_state_timer, 0, 0);
+}
+
+static int valid_task_id(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > CELERY_MSG_MAX_NAME)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)id[i] < 0x20)
+            return 0;
+    return 1;
+}
+
 int worker_revoke(worker *w, const char *id, int terminate, const char *signal)
 {
+    if (!valid_task_id(id)) {
+        log_warning("control: ignored an invalid task id in a revoke");
+        return -1;
+    }
     if (!json_object_get(w->revoked, id)) {
         json_object_set_new(w->revoked, id, json_real(worker_now()));
         purge_revoked(w);
@@ -545,6 +585,7 @@ static void close_handles(worker *w)
     uv_close((uv_handle_t *)&w->touch_timer, handle_closed);
     uv_close((uv_handle_t *)&w->shutdown_timer, handle_closed);
     uv_close((uv_handle_t *)&w->watchdog_timer, handle_closed);
+    uv_close((uv_handle_t *)&w->state_timer, handle_closed);
     uv_close((uv_handle_t *)&w->sig_term, handle_closed);
     uv_close((uv_handle_t *)&w->sig_int, handle_closed);
     uv_close((uv_handle_t *)&w->sig_quit, handle_closed);
@@ -577,6 +618,8 @@ static void maybe_close(worker *w)
     uv_timer_stop(&w->shutdown_timer);
     uv_timer_stop(&w->touch_timer);
     log_info("worker: all tasks ended; closing the broker and backend");
+    if (w->state_dirty)
+        write_state(w);
     if (w->events) {
         events_close(w->events);
         w->events = NULL;
@@ -707,6 +750,8 @@ worker *worker_new(uv_loop_t *loop, const config *cfg)
     uv_timer_init(loop, &w->touch_timer);
     uv_timer_init(loop, &w->shutdown_timer);
     uv_timer_init(loop, &w->watchdog_timer);
+    uv_timer_init(loop, &w->state_timer);
+    w->state_timer.data = w;
     w->touch_timer.data = w->shutdown_timer.data = w;
     w->watchdog_timer.data = w;
     uv_signal_init(loop, &w->sig_term);

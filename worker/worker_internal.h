@@ -95,6 +95,8 @@ struct worker {
     uv_timer_t shutdown_timer;
     uv_signal_t sig_term, sig_int, sig_quit;
     uv_timer_t watchdog_timer;
+    uv_timer_t state_timer; /* writes --statedb once per loop iteration */
+    int state_dirty;
     int closed_handles;
 };
 
@@ -112,7 +114,8 @@ void worker_set_rate_limit(worker *w, const char *name, double interval,
 const char *worker_rate_limit(worker *w, const char *name);
 /* Flags id as revoked; with terminate, stops it if it runs (signal KILL:
  * at once, else through its cancellation). Returns 1 if a running task
- * was terminated. */
+ * was terminated, 0 if not, -1 if id is not a usable task id (empty, too
+ * long, control bytes), which is ignored. */
 int worker_revoke(worker *w, const char *id, int terminate, const char *signal);
 /* Stores a state document in the backend (if any). */
 void worker_store(worker *w, const result_meta *m, const char *reply_to,

@@ -132,6 +132,26 @@ static void subpaths_become_rings(void **state)
     outline_free(&o);
 }
 
+static void huge_paths_are_refused(void **state)
+{
+    (void)state;
+    buf d;
+    buf_init(&d);
+    buf_append_str(&d, "M0 0");
+    for (int i = 0; i < 500; i++)
+        buf_append_str(&d, " A 1000 1000 0 1 1 0.001 0 A 1000 1000 0 1 1 0 0");
+    outline o;
+    outline_init(&o);
+    buf err;
+    buf_init(&err);
+    assert_int_equal(svg_path_parse(d.data, d.len, NULL, &o, &err), -1);
+    assert_non_null(strstr(err.data, "more than"));
+    assert_int_equal(o.nrings, 0);
+    outline_free(&o);
+    buf_free(&err);
+    buf_free(&d);
+}
+
 static void errors_name_the_byte(void **state)
 {
     (void)state;
@@ -160,6 +180,7 @@ int main(void)
         cmocka_unit_test(arcs),
         cmocka_unit_test(transforms_apply_to_every_point),
         cmocka_unit_test(subpaths_become_rings),
+        cmocka_unit_test(huge_paths_are_refused),
         cmocka_unit_test(errors_name_the_byte),
     };
     return cmocka_run_group_tests_name("svg_path", tests, NULL, NULL);
