@@ -154,7 +154,8 @@ static const char fetch_script[] =
 
 /* Moves one message from unacked back to the queues its exchange binds
  * the routing key to, only if it is still unacked: two restorers racing
- * cannot both push it. */
+ * cannot both push it. With no queue to push to, the entry stays where it
+ * is rather than vanish. */
 static const char restore_script[] = LUA_BOUND_QUEUES
     "if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 or ARGV[2] == '' then\n"
     "  redis.call('HDEL', KEYS[1], ARGV[1])\n"
@@ -163,6 +164,7 @@ static const char restore_script[] = LUA_BOUND_QUEUES
     "end\n"
     "local queues = bound_queues(ARGV[3], ARGV[4])\n"
     "if #queues == 0 and ARGV[6] ~= '' then queues[1] = ARGV[6] end\n"
+    "if #queues == 0 then return -1 end\n"
     "for _, q in ipairs(queues) do\n"
     "  if ARGV[5] == '1' then redis.call('LPUSH', q, ARGV[2])\n"
     "  else redis.call('RPUSH', q, ARGV[2]) end\n"
@@ -515,38 +517,58 @@ static void redis_ack(broker *base, const char *tag)
 
 /* kombu marks restored messages as redelivered in the headers and the
  * delivery info; if the payload cannot be parsed it goes back as it was. */
-static char *mark_redelivered(const char *raw, size_t len, size_t *outlen)
+/* kombu marks restored messages as redelivered in the headers and the
+ * delivery info. m is the parsed message, or NULL when it could not be
+ * parsed: then the raw bytes go back as they were. */
+static char *restore_payload(json_t *m, const char *raw, size_t len,
+                             size_t *outlen)
 {
-    json_t *m = json_loadb(raw, len, 0, NULL);
-    if (!json_is_object(m)) {
-        json_decref(m);
-        *outlen = len;
-        return xstrndup(raw, len);
+    char *s = NULL;
+    if (json_is_object(m)) {
+        json_t *h = json_object_get(m, "headers");
+        if (json_is_object(h))
+            json_object_set_new(h, "redelivered", json_true());
+        json_t *di =
+            json_object_get(json_object_get(m, "properties"), "delivery_info");
+        if (json_is_object(di))
+            json_object_set_new(di, "redelivered", json_true());
+        s = json_dumps(m, JSON_COMPACT);
     }
-    json_t *h = json_object_get(m, "headers");
-    if (json_is_object(h))
-        json_object_set_new(h, "redelivered", json_true());
-    json_t *di =
-        json_object_get(json_object_get(m, "properties"), "delivery_info");
-    if (json_is_object(di))
-        json_object_set_new(di, "redelivered", json_true());
-    char *s = json_dumps(m, JSON_COMPACT);
-    json_decref(m);
     if (!s) {
         *outlen = len;
-        return xstrndup(raw, len);
+        return xstrndup(raw ? raw : "", len);
     }
     *outlen = strlen(s);
     return s;
 }
 
-static void restore_message(broker_redis *b, const char *tag, const char *raw,
-                            size_t len, const char *exchange,
+/* Parses exactly (integers stay integers when the message goes back); a
+ * message with an integer beyond 64 bits is returned as it was. */
+static json_t *parse_message(const char *raw, size_t len)
+{
+    json_t *m = json_loadb(raw, len, 0, NULL);
+    if (!json_is_object(m)) {
+        json_decref(m);
+        return NULL;
+    }
+    return m;
+}
+
+static void delivery_route(json_t *m, const char **ex, const char **rk)
+{
+    json_t *di =
+        json_object_get(json_object_get(m, "properties"), "delivery_info");
+    *ex = json_string_value(json_object_get(di, "exchange"));
+    *rk = json_string_value(json_object_get(di, "routing_key"));
+}
+
+static void restore_message(broker_redis *b, const char *tag, json_t *m,
+                            const char *raw, size_t len, const char *exchange,
                             const char *routing_key, int leftmost,
                             const char *fallback_queue)
 {
     size_t plen = 0;
-    char *payload = len ? mark_redelivered(raw, len, &plen) : xstrdup("");
+    char *payload = restore_payload(m, raw, len, &plen);
     const char *argv[] = {"EVAL",
                           restore_script,
                           "2",
@@ -554,10 +576,10 @@ static void restore_message(broker_redis *b, const char *tag, const char *raw,
                           "unacked_index",
                           tag,
                           payload,
-                          exchange,
-                          routing_key,
+                          exchange ? exchange : "",
+                          routing_key ? routing_key : "",
                           leftmost ? "1" : "0",
-                          fallback_queue};
+                          fallback_queue ? fallback_queue : ""};
     size_t lens[11];
     for (int i = 0; i < 11; i++)
         lens[i] = strlen(argv[i]);
@@ -577,12 +599,10 @@ static void redis_requeue(broker *base, const char *tag, const char *queue,
     /* Acks queued before this requeue must not delete the entry after the
      * message is back on its queue, so they leave first. */
     flush_acks(b);
-    json_t *m = json_loadb(raw, len, JSON_DECODE_INT_AS_REAL, NULL);
-    json_t *di =
-        json_object_get(json_object_get(m, "properties"), "delivery_info");
-    const char *ex = json_string_value(json_object_get(di, "exchange"));
-    const char *rk = json_string_value(json_object_get(di, "routing_key"));
-    restore_message(b, tag, raw, len, ex ? ex : "", rk ? rk : "", 0, queue);
+    json_t *m = parse_message(raw, len);
+    const char *ex, *rk;
+    delivery_route(m, &ex, &rk);
+    restore_message(b, tag, m, raw, len, ex, rk, 0, queue);
     json_decref(m);
 }
 
@@ -636,21 +656,28 @@ static void redis_touch(broker *base, const char *const *tags, size_t n)
 static void restore_entry(broker_redis *b, const char *tag, redisReply *entry)
 {
     json_t *e = NULL;
-    if (entry->type == REDIS_REPLY_STRING && entry->len)
-        e = json_loadb(entry->str, entry->len, JSON_DECODE_INT_AS_REAL, NULL);
+    /* Exact first, so integers stay integers; an integer beyond 64 bits
+     * still gets the message back, as a real. */
+    if (entry->type == REDIS_REPLY_STRING && entry->len) {
+        e = json_loadb(entry->str, entry->len, 0, NULL);
+        if (!e)
+            e = json_loadb(entry->str, entry->len, JSON_DECODE_INT_AS_REAL,
+                           NULL);
+    }
     json_t *m = json_array_get(e, 0);
-    const char *ex = json_string_value(json_array_get(e, 1));
-    const char *rk = json_string_value(json_array_get(e, 2));
-    char *raw = json_is_object(m) ? json_dumps(m, JSON_COMPACT) : NULL;
-    if (!raw)
+    if (!json_is_object(m)) {
+        /* Unreadable here: with an empty payload the script only removes
+         * the entry, so it cannot block the index forever. */
         log_warning("broker: unacked entry %s is unreadable; removing it", tag);
-    else
+        m = NULL;
+    } else {
         log_warning("broker: restoring unacknowledged message %s (visibility "
                     "timeout passed)",
                     tag);
-    restore_message(b, tag, raw ? raw : "", raw ? strlen(raw) : 0, ex ? ex : "",
-                    rk ? rk : "", 0, b->queues[0]);
-    free(raw);
+    }
+    restore_message(b, tag, m, NULL, 0, json_string_value(json_array_get(e, 1)),
+                    json_string_value(json_array_get(e, 2)), 0,
+                    b->nqueues ? b->queues[0] : NULL);
     json_decref(e);
 }
 
