@@ -7,6 +7,7 @@
 #include "mingle.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,9 @@ static void on_pop(redis_client *rc, redisReply *r, void *privdata)
 static void pop_next(mingle *m)
 {
     double left = m->deadline - now_ms();
-    if (left <= 0) {
+    /* Under a millisecond left would print as a BRPOP timeout of "0.000",
+     * which Redis reads as: block forever. */
+    if (left < 1) {
         finish(m);
         return;
     }
@@ -136,7 +139,7 @@ static void pop_next(mingle *m)
     if (left > MINGLE_POLL_MS)
         left = MINGLE_POLL_MS;
     char timeout[32];
-    snprintf(timeout, sizeof(timeout), "%.3f", left / 1e3);
+    snprintf(timeout, sizeof(timeout), "%.3f", floor(left) / 1e3);
     const char *argv[] = {"BRPOP", m->queue, timeout};
     size_t lens[] = {5, strlen(m->queue), strlen(timeout)};
     if (redis_client_command(m->rc, on_pop, m, 3, argv, lens) != 0)
