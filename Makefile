@@ -12,7 +12,7 @@ CLANG ?= clang
 
 WARN := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 INCLUDES := -Iprotocol -Iworker -Itracker
-LIBS := -luv -lhiredis -ljansson -lm
+LIBS := -luv -lhiredis -ljansson -lwebsockets -lm
 OPT ?= -O2 -g
 ASAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
         -fno-sanitize-recover=undefined
@@ -20,6 +20,10 @@ ASAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 PROTOCOL_SRC := $(sort $(wildcard protocol/*.c))
 WORKER_SRC := $(sort $(filter-out worker/main.c,$(wildcard worker/*.c)))
 TRACKER_SRC := $(sort $(wildcard tracker/*.c))
+# The parts of the tracker that touch sockets and the task API; the rest
+# (the compute core) builds alone for fuzzing and benchmarks.
+TRACKER_IO_SRC := tracker/ws_client.c tracker/tracker_task.c
+TRACKER_CORE_SRC := $(filter-out $(TRACKER_IO_SRC),$(TRACKER_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -32,7 +36,23 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all check demo bench install fuzz unit test-build format clean deps
 
-all: build/posetrackd
+TOOLS := build/posetrack-replay build/posetrack-view build/posetrack-climb
+
+all: build/posetrackd $(TOOLS)
+
+build/posetrack-replay: tools/posetrack_replay.c tools/tool_server.c
+	@mkdir -p build
+	$(CC) $(WARN) $(OPT) -Itools $(INCLUDES) -o $@ $^ -lwebsockets -lm
+
+build/posetrack-view: tools/posetrack_view.c tools/tool_server.c
+	@mkdir -p build
+	$(CC) $(WARN) $(OPT) -Itools $(INCLUDES) -o $@ $^ -lwebsockets -ljansson
+
+build/posetrack-climb: tools/posetrack_climb.c tools/tool_server.c \
+    $(PROTOCOL_SRC) $(TRACKER_CORE_SRC)
+	@mkdir -p build
+	$(CC) $(WARN) $(OPT) -Itools $(INCLUDES) -o $@ $^ -lwebsockets \
+	    -ljansson -lm
 
 build/posetrackd: $(OBJ) build/obj/worker/main.o
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
@@ -52,14 +72,14 @@ build/asan/tests/%: tests/unit/%.c $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(ASAN) $(INCLUDES) -o $@ $^ $(LIBS) -lcmocka
 
-build/fuzz/%: tests/fuzz/%.c $(PROTOCOL_SRC) $(TRACKER_SRC)
+build/fuzz/%: tests/fuzz/%.c $(PROTOCOL_SRC) $(TRACKER_CORE_SRC)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
 	    $(INCLUDES) -o $@ $^ -ljansson -lm
 
 unit: $(UNIT_BIN)
 fuzz: $(FUZZ_BIN)
-test-build: build/posetrackd build/asan/posetrackd unit fuzz
+test-build: build/posetrackd $(TOOLS) build/asan/posetrackd unit fuzz
 
 deps:
 	scripts/install-deps
@@ -69,19 +89,20 @@ check: deps
 	scripts/run-tests
 
 demo: deps
-	$(MAKE) build/posetrackd
+	$(MAKE) all
 	scripts/demo
 
 bench: deps
-	$(MAKE) build/posetrackd build/bench/frame_parse
+	$(MAKE) all build/bench/frame_parse
 	scripts/bench
 
-build/bench/%: bench/%.c $(PROTOCOL_SRC) $(TRACKER_SRC)
+build/bench/%: bench/%.c $(PROTOCOL_SRC) $(TRACKER_CORE_SRC)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -O2 $(INCLUDES) -o $@ $^ -ljansson -lm
 
-install: build/posetrackd
+install: all
 	install -D -m 0755 build/posetrackd $(DESTDIR)$(PREFIX)/bin/posetrackd
+	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(UNITDIR)
 	sed -e 's#/usr/local/bin/posetrackd#$(PREFIX)/bin/posetrackd#' \
 	    -e 's#/etc/default/posetrackd#$(ENVFILE)#' \

@@ -189,3 +189,40 @@ char *buf_detach(buf *b, size_t *len)
     buf_init(b);
     return d;
 }
+
+/* Fixed-point through a 64-bit integer: exact for the magnitudes the
+ * tracker streams (|v| < 1e9 at 6 places) and several times faster than
+ * printf; anything larger takes printf's shortest round-trip form. */
+void buf_append_decimal(buf *b, double v, int places)
+{
+    static const double scale[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    if (places < 0)
+        places = 0;
+    if (places > 8)
+        places = 8;
+    if (!(v > -1e9 && v < 1e9)) {
+        buf_printf(b, "%.17g", v != v ? 0.0 : v);
+        return;
+    }
+    double r = v * scale[places];
+    long long n = (long long)(r < 0 ? r - 0.5 : r + 0.5);
+    char tmp[32], *p = tmp + sizeof(tmp);
+    int neg = n < 0;
+    unsigned long long u = neg ? (unsigned long long)-n : (unsigned long long)n;
+    int frac = places;
+    /* Trailing zeros of the fraction are left out, and the point too
+     * when nothing remains after it. */
+    while (frac > 0 && u % 10 == 0)
+        u /= 10, frac--;
+    for (int i = 0; i < frac; i++, u /= 10)
+        *--p = (char)('0' + u % 10);
+    if (frac > 0)
+        *--p = '.';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (neg)
+        *--p = '-';
+    buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}

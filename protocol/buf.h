@@ -30,6 +30,9 @@ void buf_vprintf(buf *b, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal, quotes included. Bytes that are not
  * valid UTF-8 are replaced by U+FFFD so the output is always valid JSON. */
 void buf_append_json_str(buf *b, const char *s, size_t len);
+/* Appends v as a JSON number rounded to places decimals (at most 8),
+ * without trailing zeros: 0.5, -12, 0.123457. */
+void buf_append_decimal(buf *b, double v, int places);
 /* Hands the bytes to the caller (who frees them with free()) and leaves b
  * empty. */
 char *buf_detach(buf *b, size_t *len);

@@ -130,6 +130,17 @@ void isotime_format_utc(buf *out, double epoch)
     buf_append_str(out, "+00:00");
 }
 
+void isotime_format_ms(buf *out, double epoch)
+{
+    double ms = floor(epoch * 1000 + 0.5);
+    time_t t = (time_t)floor(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+               (int)(ms - (double)t * 1000));
+}
+
 json_t *isotime_utc_json(double epoch)
 {
     buf b;

@@ -19,6 +19,9 @@ void isotime_format_naive(buf *out, double epoch);
 /* The same with the UTC offset, as Python's isoformat() of an aware
  * datetime: 2026-12-03T10:00:00.123456+00:00 (eta and expires). */
 void isotime_format_utc(buf *out, double epoch);
+/* Appends t to the millisecond with a Z, as JavaScript's toISOString():
+ * 2026-12-03T10:00:00.123Z. The tracker's session times use it. */
+void isotime_format_ms(buf *out, double epoch);
 /* isotime_format_utc() as a new JSON string. */
 json_t *isotime_utc_json(double epoch);
 /* Appends t as 2026-12-03 10:00:00,123 (UTC), the timestamp of Celery's

@@ -36,15 +36,35 @@ void homography_apply_pose(const homography *H, pose *p)
     }
 }
 
+static double determinant(const homography *H)
+{
+    const double(*m)[3] = H->h;
+    return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+           m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+           m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+}
+
 int homography_valid(const homography *H)
 {
     for (int r = 0; r < 3; r++)
         for (int c = 0; c < 3; c++)
             if (!isfinite(H->h[r][c]))
                 return 0;
+    return fabs(determinant(H)) > 1e-12;
+}
+
+/* The adjugate over the determinant. */
+int homography_invert(const homography *H, homography *out)
+{
+    if (!homography_valid(H))
+        return -1;
     const double(*m)[3] = H->h;
-    double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-                 m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-                 m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-    return fabs(det) > 1e-12;
+    double d = determinant(H);
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++) {
+            int r1 = (c + 1) % 3, r2 = (c + 2) % 3;
+            int c1 = (r + 1) % 3, c2 = (r + 2) % 3;
+            out->h[r][c] = (m[r1][c1] * m[r2][c2] - m[r1][c2] * m[r2][c1]) / d;
+        }
+    return 0;
 }

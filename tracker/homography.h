@@ -21,5 +21,8 @@ void homography_apply_pose(const homography *H, pose *p);
 /* 1 if every entry is finite and the matrix is invertible enough to be a
  * real calibration. */
 int homography_valid(const homography *H);
+/* out = H^-1 (wall to camera, for generating test climbs). Returns 0, or
+ * -1 if H is not valid. */
+int homography_invert(const homography *H, homography *out);
 
 #endif

@@ -77,6 +77,10 @@ static const opt_def opts[] = {
      "largest message accepted, in bytes (16777216)"},
     {"shutdown-timeout", 0, OPT_SECONDS, OFF(shutdown_timeout), NULL,
      "seconds warm shutdown waits for running tasks (10)"},
+    {"wall-store", 0, OPT_STR, OFF(wall_store), NULL,
+     "directory of walls/<id>.json, routes/<id>.json and their SVGs"},
+    {"ws-ca-file", 0, OPT_STR, OFF(ws_ca_file), NULL,
+     "CA certificates (PEM) trusted for wss:// besides the system's"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -460,5 +464,7 @@ void config_free(config *c)
     free(c->logfile);
     free(c->pidfile);
     free(c->statedb);
+    free(c->wall_store);
+    free(c->ws_ca_file);
     memset(c, 0, sizeof(*c));
 }

@@ -43,6 +43,8 @@ typedef struct config {
     char *logfile;
     char *pidfile;
     char *statedb;
+    char *wall_store; /* tracker walls and routes (files) */
+    char *ws_ca_file; /* extra CAs for wss:// */
     size_t max_message_size;
     double shutdown_timeout;
 } config;

@@ -87,6 +87,14 @@ void log_write(log_level level, const char *fmt, ...)
 {
     if (level < min_level)
         return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_vemit(level, fmt, ap);
+    va_end(ap);
+}
+
+void log_vemit(log_level level, const char *fmt, va_list ap)
+{
     struct timeval tv;
     gettimeofday(&tv, NULL);
     buf line;
@@ -94,10 +102,7 @@ void log_write(log_level level, const char *fmt, ...)
     buf_append_char(&line, '[');
     isotime_format_log(&line, (double)tv.tv_sec + tv.tv_usec / 1e6);
     buf_printf(&line, ": %s/MainProcess] ", level_name(level));
-    va_list ap;
-    va_start(ap, fmt);
     buf_vprintf(&line, fmt, ap);
-    va_end(ap);
     buf_append_char(&line, '\n');
     size_t off = 0;
     while (off < line.len) {

@@ -4,6 +4,8 @@
 #ifndef POSETRACKD_LOG_H
 #define POSETRACKD_LOG_H
 
+#include <stdarg.h>
+
 typedef enum log_level {
     LOG_LEVEL_DEBUG = 10,
     LOG_LEVEL_INFO = 20,
@@ -22,6 +24,8 @@ int log_enabled(log_level level);
 void log_close(void);
 void log_write(log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Writes a line whatever the level filter says (a task's own debug log). */
+void log_vemit(log_level level, const char *fmt, va_list ap);
 
 #define log_debug(...) log_write(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...) log_write(LOG_LEVEL_INFO, __VA_ARGS__)

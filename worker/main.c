@@ -1,6 +1,6 @@
 /* posetrackd: entry point. Reads the configuration, sets up logging and
- * the pidfile, registers the tasks and runs the worker's loop until a
- * shutdown completes.
+ * the pidfile, registers the tasks (the built-in ones and the tracker) and runs
+ * the worker's loop until a shutdown completes.
  *
  * Exit codes: 0 after a clean shutdown, 64 (EX_USAGE) for a bad command
  * line or configuration, 1 when the worker cannot start. */
@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pidfile.h"
 #include "task_registry.h"
+#include "tracker_task.h"
 #include "worker.h"
 
 #define EXIT_USAGE 64
@@ -45,6 +46,12 @@ int main(int argc, char **argv)
     }
     task_registry_add_builtins();
     uv_loop_t *loop = uv_default_loop();
+    wall_store *store =
+        cfg.wall_store ? wall_store_file_open(cfg.wall_store) : NULL;
+    if (tracker_task_setup(loop, store, cfg.ws_ca_file, &err) != 0) {
+        log_critical("%s", err.data);
+        return 1;
+    }
     worker *w = worker_new(loop, &cfg);
     int rc = 0;
     if (worker_start(w, &err) != 0) {
@@ -56,6 +63,7 @@ int main(int argc, char **argv)
         log_warning("%s ready.", cfg.hostname);
     }
     uv_run(loop, UV_RUN_DEFAULT);
+    tracker_task_teardown();
     uv_loop_close(loop);
     worker_free(w);
     if (cfg.pidfile)

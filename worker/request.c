@@ -339,6 +339,11 @@ uv_loop_t *task_run_loop(task_run *run)
     return run->w->loop;
 }
 
+void *task_run_def_data(const task_run *run)
+{
+    return run->def->data;
+}
+
 const char *task_run_id(const task_run *run)
 {
     return run->msg.id;
@@ -447,9 +452,17 @@ void task_run_progress(task_run *run, const char *state, json_t *meta)
     free(s);
 }
 
+static void emit(log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vemit(level, fmt, ap);
+    va_end(ap);
+}
+
 void task_run_log(task_run *run, log_level level, const char *fmt, ...)
 {
-    if (!log_enabled(level))
+    if (!log_enabled(level) && !(run->debug && level == LOG_LEVEL_DEBUG))
         return;
     buf msg;
     buf_init(&msg);
@@ -457,9 +470,14 @@ void task_run_log(task_run *run, log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     buf_vprintf(&msg, fmt, ap);
     va_end(ap);
-    log_write(level, "%s[%s]: %s", run->msg.task, run->msg.id,
-              msg.data ? msg.data : "");
+    emit(level, "%s[%s]: %s", run->msg.task, run->msg.id,
+         msg.data ? msg.data : "");
     buf_free(&msg);
+}
+
+void task_run_set_debug(task_run *run, int on)
+{
+    run->debug = on != 0;
 }
 
 static void terminate_deadline(uv_timer_t *t)

@@ -33,6 +33,7 @@ typedef struct task_def {
     void (*start)(task_run *run);
     void (*cancel)(task_run *run, task_cancel_reason why);
     void (*abort)(task_run *run);
+    void *data; /* the task's own, shared by all its runs */
 } task_def;
 
 uv_loop_t *task_run_loop(task_run *run);
@@ -43,6 +44,8 @@ const char *task_run_hostname(const task_run *run);
  * object, valid until the outcome is reported. */
 json_span task_run_args(const task_run *run);
 json_span task_run_kwargs(const task_run *run);
+/* The task_def's data. */
+void *task_run_def_data(const task_run *run);
 void task_run_set_data(task_run *run, void *data);
 void *task_run_data(const task_run *run);
 
@@ -54,6 +57,9 @@ void task_run_fail(task_run *run, const char *exc_type, const char *exc_module,
 /* Stores a custom state (e.g. PROGRESS) with meta as its result. meta is
  * stolen. */
 void task_run_progress(task_run *run, const char *state, json_t *meta);
+/* Logs this run's DEBUG lines whatever the worker's log level (a task's
+ * `debug` argument). */
+void task_run_set_debug(task_run *run, int on);
 /* Logs with the task's name and id in front. */
 void task_run_log(task_run *run, log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

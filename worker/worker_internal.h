@@ -56,6 +56,7 @@ struct task_run {
     int in_call;  /* inside a task callback: completion is deferred */
     int finished; /* an outcome was reported */
     int revoked;  /* terminated by revoke: REVOKED overrides the outcome */
+    int debug;    /* the task asked for its DEBUG lines (task_run_set_debug) */
     double time_start;
     uv_timer_t timer; /* eta, then the soft and hard time limits */
     int soft_pending;
