@@ -42,7 +42,8 @@ typedef struct climb {
     homography to_camera;
     double fps, dwell, move, lead, noise, miss;
     uint64_t rng;
-    double t_ms;   /* time of the next frame */
+    double start_ms;
+    unsigned long slot; /* frame slots so far, emitted or missed */
     FILE *expect;
     int first_expect;
     unsigned long frames;
@@ -158,15 +159,20 @@ static void build(pose *p, vec tl, vec tr, double vis_l, double vis_r)
     }
 }
 
+/* Whole milliseconds, so the frames and --expect agree exactly. */
+static double slot_ms(unsigned long slot)
+{
+    return C.start_ms + floor(slot * 1000.0 / C.fps + 0.5);
+}
+
 static void emit(const pose *p)
 {
-    if (C.miss > 0 && rnd() < C.miss) {
-        C.t_ms += 1000 / C.fps;
+    double t = slot_ms(C.slot++);
+    if (C.miss > 0 && rnd() < C.miss)
         return;
-    }
     printf("{\"type\":\"pose\",\"timestamp\":%.0f,\"width\":480,\"height\":"
            "640,\"landmarks\":[",
-           floor(C.t_ms));
+           t);
     for (int i = 0; i < POSE_BODY_LANDMARKS; i++) {
         double x, y;
         const pose_landmark *l = &p->lm[i];
@@ -179,7 +185,6 @@ static void emit(const pose *p)
     }
     printf("]}\n");
     C.frames++;
-    C.t_ms += 1000 / C.fps;
 }
 
 /* Records the first frame that sees a hand at rest on hold id. */
@@ -213,7 +218,7 @@ static void rest(vec l, vec r, double seconds, const char *id_a,
     unsigned long before = C.frames;
     int n = (int)llround(seconds * C.fps);
     for (int i = 0; i < n; i++) {
-        double t = C.t_ms;
+        double t = slot_ms(C.slot);
         pose p;
         build(&p, l, r, 0.97, 0.97);
         emit(&p);
@@ -318,7 +323,7 @@ int main(int argc, char **argv)
     const char *dir = NULL, *expect = NULL, *v;
     long wall_id = 0, route_id = 0;
     C.fps = 30, C.dwell = 2.5, C.move = 0.8, C.lead = 1, C.noise = 0.0005;
-    C.miss = 0.02, C.rng = 1, C.t_ms = floor(tool_now_ms());
+    C.miss = 0.02, C.rng = 1, C.start_ms = floor(tool_now_ms());
     C.first_expect = 1;
     for (int i = 1; i < argc; i++) {
         if ((v = tool_opt(argc, argv, &i, "--wall-store")))
@@ -342,7 +347,7 @@ int main(int argc, char **argv)
         else if ((v = tool_opt(argc, argv, &i, "--seed")))
             C.rng = strtoull(v, NULL, 10) * 2654435761u + 1;
         else if ((v = tool_opt(argc, argv, &i, "--start-ms")))
-            C.t_ms = atof(v);
+            C.start_ms = floor(atof(v));
         else if ((v = tool_opt(argc, argv, &i, "--expect")))
             expect = v;
         else
@@ -365,11 +370,11 @@ int main(int argc, char **argv)
     }
     if (C.expect)
         fprintf(C.expect, "{\"first_ms\":%.0f,\"touch_start_ms\":{",
-                floor(C.t_ms));
+                C.start_ms);
     climb_route();
     if (C.expect) {
         fprintf(C.expect, "},\"frames\":%lu,\"end_ms\":%.0f}\n", C.frames,
-                floor(C.t_ms));
+                slot_ms(C.slot));
         fclose(C.expect);
     }
     route_free(&C.r);

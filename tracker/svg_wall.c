@@ -39,7 +39,8 @@ typedef struct wall_reader {
 static void where(wall_reader *r, buf *out)
 {
     size_t line, col;
-    xml_scan_where(&r->x, (size_t)(r->x.name.p - r->x.s), &line, &col);
+    /* The element's name follows its '<'. */
+    xml_scan_where(&r->x, (size_t)(r->x.name.p - r->x.s) - 1, &line, &col);
     buf_printf(out, "line %zu, column %zu: ", line, col);
 }
 
@@ -349,7 +350,7 @@ static int add_hold(wall_reader *r, xml_scan_str name, const char *id)
     int cls = has_class_hold(attr(r, "class", &bad));
     r->any_hold_class |= cls;
     r->hold_class[r->w->nholds] = (unsigned char)cls;
-    r->hold_pos[r->w->nholds] = (size_t)(r->x.name.p - r->x.s);
+    r->hold_pos[r->w->nholds] = (size_t)(r->x.name.p - r->x.s) - 1;
     r->w->holds[r->w->nholds++] = h;
     return 0;
 }

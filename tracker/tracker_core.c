@@ -253,6 +253,12 @@ void tracker_core_set_route(tracker_core *t, route *r, double now)
     map_holds(t);
 }
 
+void tracker_core_reject(tracker_core *t, pose_frame_status why)
+{
+    if (why > POSE_FRAME_OK && why < POSE_FRAME_STATUS_COUNT)
+        t->rejected[why]++;
+}
+
 uint64_t tracker_core_rejected(const tracker_core *t)
 {
     uint64_t n = 0;

@@ -61,5 +61,7 @@ void tracker_core_set_params(tracker_core *t, const tracker_params *p);
 /* Follows another route from now on (a new attempt); takes r's contents. */
 void tracker_core_set_route(tracker_core *t, route *r, double now);
 uint64_t tracker_core_rejected(const tracker_core *t);
+/* Counts a frame rejected before parsing (too large for the socket). */
+void tracker_core_reject(tracker_core *t, pose_frame_status why);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -100,22 +101,31 @@ static void close_sockets(tracker *t)
     t->in = t->out = t->ctl = NULL;
 }
 
-static void fail_setup(tracker *t, const char *exc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fail_setup(tracker *t, const char *exc, const char *fmt, ...)
+/* Setup failed: FAILURE with the exception, and the run is over. */
+static void fail_setup(tracker *t, const char *exc, const char *msg)
 {
-    buf msg;
-    buf_init(&msg);
-    va_list ap;
-    va_start(ap, fmt);
-    buf_vprintf(&msg, fmt, ap);
-    va_end(ap);
-    task_run_log(t->run, LOG_LEVEL_ERROR, "%s: %s", exc, msg.data);
-    task_run_fail(t->run, exc, "builtins", "%s", msg.data);
-    buf_free(&msg);
+    task_run_fail(t->run, exc, "builtins", "%s", msg);
     t->run = NULL;
     tracker_release(t);
+}
+
+/* A store call came back: 1 if the run still wants the answer; if it has
+ * ended meanwhile, this may have been the last thing keeping it. */
+static int store_answered(tracker *t)
+{
+    t->pending--;
+    if (!t->dead)
+        return 1;
+    tracker_release(t);
+    return 0;
+}
+
+static void discard_route(route *r)
+{
+    if (r) {
+        route_free(r);
+        free(r);
+    }
 }
 
 /* ---- state reports ---- */
@@ -302,11 +312,8 @@ static void parameters_updated(tracker *t)
 static void route_loaded(void *data, route *r, const char *err)
 {
     tracker *t = data;
-    t->pending--;
-    if (t->dead) {
-        if (r)
-            route_free(r), free(r);
-        tracker_release(t);
+    if (!store_answered(t)) {
+        discard_route(r);
         return;
     }
     if (!r) {
@@ -400,6 +407,15 @@ static void on_frame(ws_client *c, const char *msg, size_t len, void *data)
         ws_client_send_latest(t->out, out->data, out->len);
 }
 
+static void on_oversize(ws_client *c, void *data)
+{
+    (void)c;
+    tracker *t = data;
+    tracker_core_reject(&t->core, POSE_FRAME_TOO_LARGE);
+    tracker_debug(t, "frame rejected: %s",
+                  pose_frame_status_name(POSE_FRAME_TOO_LARGE));
+}
+
 static void on_control(ws_client *c, const char *msg, size_t len, void *data)
 {
     (void)c;
@@ -427,9 +443,10 @@ static void on_down(ws_client *c, const char *why, double retry_in, void *data)
 
 static void open_sockets(tracker *t)
 {
-    static const ws_client_cbs in_cbs = {on_open, on_frame, on_down};
-    static const ws_client_cbs out_cbs = {on_output_open, NULL, on_down};
-    static const ws_client_cbs ctl_cbs = {on_open, on_control, on_down};
+    static const ws_client_cbs in_cbs = {on_open, on_frame, on_oversize,
+                                         on_down};
+    static const ws_client_cbs out_cbs = {on_output_open, NULL, NULL, on_down};
+    static const ws_client_cbs ctl_cbs = {on_open, on_control, NULL, on_down};
     double d = t->args.reconnect_delay;
     t->out = ws_client_open(t->env->hub, t->args.output_url, d,
                             TRACKER_CONTROL_MAX_BYTES, &out_cbs, t);
@@ -463,31 +480,24 @@ static void begin(tracker *t, route *r)
 static void got_route(void *data, route *r, const char *err)
 {
     tracker *t = data;
-    t->pending--;
-    if (t->dead) {
-        if (r)
-            route_free(r), free(r);
-        tracker_release(t);
-    } else if (!r) {
-        fail_setup(t, "LookupError", "%s", err);
-    } else {
+    if (!store_answered(t))
+        discard_route(r);
+    else if (!r)
+        fail_setup(t, "LookupError", err);
+    else
         begin(t, r);
-    }
 }
 
 static void got_wall(void *data, wall *w, const char *err)
 {
     tracker *t = data;
-    t->pending--;
-    if (t->dead) {
+    if (!store_answered(t)) {
         wall_unref(w);
-        tracker_release(t);
         return;
     }
     if (!w) {
-        fail_setup(t,
-                   strstr(err, "no such wall") ? "LookupError" : "ValueError",
-                   "%s", err);
+        fail_setup(
+            t, strstr(err, "no such wall") ? "LookupError" : "ValueError", err);
         return;
     }
     t->wall = w;
@@ -498,7 +508,8 @@ static void got_wall(void *data, wall *w, const char *err)
         if (route_from_json(t->args.route_data, t->args.route_id, "", r,
                             &rerr) < 0) {
             free(r);
-            fail_setup(t, "ValueError", "route_data: %s", rerr.data);
+            buf_printf(&rerr, " (route_data)");
+            fail_setup(t, "ValueError", rerr.data);
         } else {
             begin(t, r);
         }
@@ -524,7 +535,7 @@ static void tracker_start(task_run *run)
     buf_init(&err);
     if (tracker_args_parse(task_run_args(run), task_run_kwargs(run), &t->args,
                            &exc, &err) < 0) {
-        fail_setup(t, exc, "%s", err.data);
+        fail_setup(t, exc, err.data);
     } else if (!t->env->store) {
         fail_setup(t, "RuntimeError",
                    "posetrackd has no wall store: start it with "
@@ -546,7 +557,9 @@ static void tracker_cancel(task_run *run, task_cancel_reason why)
                      : why == TASK_CANCEL_SOFT_TIME_LIMIT ? "time_limit"
                                                           : "shutdown";
     if (!t->core_ready) {
-        fail_setup(t, "RuntimeError", "stopped (%s) before it started", by);
+        char msg[64];
+        snprintf(msg, sizeof(msg), "stopped (%s) before it started", by);
+        fail_setup(t, "RuntimeError", msg);
         return;
     }
     tracker_end(t, by, 1);

@@ -22,6 +22,10 @@
 struct ws_hub {
     uv_loop_t *loop;
     struct lws_context *ctx;
+    /* On a foreign libuv loop a context is destroyed in two calls: the
+     * first closes its handles, the second (once the loop has run the
+     * close callbacks) frees it. This one has had its first. */
+    struct lws_context *dying;
     char *ca_file;
     size_t clients;
     uv_timer_t *linger; /* pending context teardown, or NULL */
@@ -61,7 +65,7 @@ struct ws_client {
     int latest_pending;
     ws_reply *head, *tail;
     size_t nreplies;
-    unsigned long connects, too_large, dropped, superseded;
+    unsigned long connects, dropped, superseded;
 };
 
 static const lws_retry_bo_t keepalive = {
@@ -101,6 +105,8 @@ void ws_hub_free(ws_hub *h)
         return;
     if (h->ctx)
         lws_context_destroy(h->ctx);
+    if (h->dying)
+        lws_context_destroy(h->dying);
     free(h->ca_file);
     free(h);
 }
@@ -145,7 +151,10 @@ static void linger_done(uv_timer_t *t)
     ws_hub *h = t->data;
     linger_cancel(h);
     if (h->clients == 0 && h->ctx) {
+        if (h->dying)
+            lws_context_destroy(h->dying);
         lws_context_destroy(h->ctx);
+        h->dying = h->ctx;
         h->ctx = NULL;
     }
 }
@@ -371,9 +380,10 @@ static void receive(ws_client *c, struct lws *wsi, const char *in, size_t len)
         buf_append(&c->rx, in, len);
     if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
         return;
-    if (c->rx_too_large)
-        c->too_large++;
-    else if (c->cbs.on_message && !c->closing)
+    if (c->rx_too_large) {
+        if (c->cbs.on_oversize && !c->closing)
+            c->cbs.on_oversize(c, c->data);
+    } else if (c->cbs.on_message && !c->closing)
         c->cbs.on_message(c, c->rx.data ? c->rx.data : "", c->rx.len, c->data);
     /* A burst of one huge message must not stay allocated per tracker. */
     if (c->rx.cap > 4 * 65536) {
@@ -433,11 +443,6 @@ const char *ws_client_url(const ws_client *c)
 unsigned long ws_client_connects(const ws_client *c)
 {
     return c->connects;
-}
-
-unsigned long ws_client_too_large(const ws_client *c)
-{
-    return c->too_large;
 }
 
 unsigned long ws_client_dropped(const ws_client *c)

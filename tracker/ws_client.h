@@ -36,10 +36,10 @@ typedef struct ws_client ws_client;
 typedef struct ws_client_cbs {
     /* Connected (each time, after a reconnect too). */
     void (*on_open)(ws_client *c, void *data);
-    /* A whole text or binary message; msg is valid during the call. A
-     * message over the client's size limit is not delivered: too_large is
-     * counted instead. */
+    /* A whole text or binary message; msg is valid during the call. */
     void (*on_message)(ws_client *c, const char *msg, size_t len, void *data);
+    /* A message over the client's size limit arrived and was dropped. */
+    void (*on_oversize)(ws_client *c, void *data);
     /* The connection failed or was lost; a reconnect is scheduled in
      * retry_in seconds. */
     void (*on_down)(ws_client *c, const char *why, double retry_in, void *data);
@@ -69,7 +69,6 @@ int ws_client_is_open(const ws_client *c);
 const char *ws_client_url(const ws_client *c);
 /* Counters for status replies and summaries. */
 unsigned long ws_client_connects(const ws_client *c);
-unsigned long ws_client_too_large(const ws_client *c);
 unsigned long ws_client_dropped(const ws_client *c);
 unsigned long ws_client_superseded(const ws_client *c);
 

@@ -126,20 +126,28 @@ static size_t skip_doctype(const xml_scan *x, size_t p)
     return 0;
 }
 
-/* Skips one construct that is not an element at p (which is at '<').
- * Returns the position after it, 0 on an unterminated construct, or p if
- * an element tag starts here. */
-static size_t skip_misc(xml_scan *x, size_t p)
+/* Skips one construct that is not an element at *p (which is at '<').
+ * Returns 1 with *p past it, 0 if an element tag starts here, or -1 if the
+ * construct never ends. */
+static int skip_misc(xml_scan *x, size_t *p)
 {
-    if (starts(x, p, "<!--"))
-        return past(x, p + 4, "-->");
-    if (starts(x, p, "<![CDATA["))
-        return past(x, p + 9, "]]>");
-    if (starts(x, p, "<?"))
-        return past(x, p + 2, "?>");
-    if (starts(x, p, "<!DOCTYPE"))
-        return skip_doctype(x, p + 9);
-    return p;
+    size_t q = *p, after;
+    if (starts(x, q, "<!--"))
+        after = past(x, q + 4, "-->");
+    else if (starts(x, q, "<![CDATA["))
+        after = past(x, q + 9, "]]>");
+    else if (starts(x, q, "<?"))
+        after = past(x, q + 2, "?>");
+    else if (starts(x, q, "<!DOCTYPE"))
+        after = skip_doctype(x, q + 9);
+    else if (starts(x, q, "<!"))
+        after = 0;
+    else
+        return 0;
+    if (after == 0)
+        return -1;
+    *p = after;
+    return 1;
 }
 
 static xml_scan_token read_attrs(xml_scan *x, size_t p)
@@ -252,15 +260,13 @@ xml_scan_token xml_scan_next(xml_scan *x)
             return XML_SCAN_EOF;
         }
         p = (size_t)(lt - x->s);
-        size_t after = skip_misc(x, p);
-        if (after == 0)
+        int misc = skip_misc(x, &p);
+        if (misc < 0)
             return fail(x, p,
                         "unterminated comment, CDATA, DOCTYPE or "
                         "processing instruction");
-        if (after != p) {
-            p = after;
+        if (misc > 0)
             continue;
-        }
         if (p + 1 < x->len && x->s[p + 1] == '/')
             return read_end_tag(x, p);
         return read_start_tag(x, p);
