@@ -94,9 +94,13 @@ def test_servers_restarted_mid_session_reconnect_and_session_continues(ctx):
         out.wait_client()
         half = len(lines) // 2
         feed(src, lines[:half])
-        before = out.wait(lambda m: len(hold_times(m[-1]["session"])) >= 3
-                          if m else False, 15, "holds before the restart")
-        touched_before = hold_times(before[-1]["session"])
+        # What the first half touches, by the generator's account.
+        upto = json.loads(lines[half - 1])["timestamp"]
+        touched_before = {h: t for h, t in expected_times(exp, 2.0).items()
+                          if exp["touch_start_ms"][h] + 2000 <= upto}
+        assert len(touched_before) >= 3
+        out.wait(lambda m: m and hold_times(m[-1]["session"]) ==
+                 touched_before, 15, "the first half's holds")
         src.stop()
         out.stop()
         time.sleep(0.5)
