@@ -57,8 +57,8 @@ static void size_grid(hold_index *ix, const svg_wall *w, double cells)
     }
     double bw = fmax(x1 - x0, 1e-9), bh = fmax(y1 - y0, 1e-9);
     double side = sqrt(bw * bh / fmax(cells, 1));
-    double nx = fmin(fmax(ceil(bw / side), 1), 4096);
-    double ny = fmin(fmax(ceil(bh / side), 1), 4096);
+    double nx = cells > 1 ? fmin(fmax(ceil(bw / side), 1), 4096) : 1;
+    double ny = cells > 1 ? fmin(fmax(ceil(bh / side), 1), 4096) : 1;
     ix->x0 = x0, ix->y0 = y0;
     ix->nx = (uint32_t)nx, ix->ny = (uint32_t)ny;
     ix->cw = bw / nx, ix->ch = bh / ny;

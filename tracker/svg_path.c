@@ -200,11 +200,12 @@ static void arc(reader *r, double rx, double ry, double phi_deg, int large,
     double step = rmax > SVG_PATH_TOLERANCE
                       ? 2 * acos(1 - SVG_PATH_TOLERANCE / rmax)
                       : M_PI / 2;
-    int n = (int)ceil(fabs(dth) / step);
-    if (n < 1)
-        n = 1;
-    if (n > SVG_PATH_MAX_SEGMENTS)
-        n = SVG_PATH_MAX_SEGMENTS;
+    /* A huge radius makes the step 0 (the count infinite): clamp in
+     * floating point before converting. */
+    double segs = ceil(fabs(dth) / step);
+    int n = !(segs < SVG_PATH_MAX_SEGMENTS) ? SVG_PATH_MAX_SEGMENTS
+            : segs < 1                      ? 1
+                                            : (int)segs;
     for (int i = 1; i <= n; i++) {
         double t = th1 + dth * i / n;
         double ex = rx * cos(t), ey = ry * sin(t);
