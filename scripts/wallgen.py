@@ -9,7 +9,7 @@ calibration, and a route from the bottom of the wall to the top.
 Used by `make demo`, the end-to-end tests and the benchmarks:
 
     scripts/wallgen.py DIR [--wall-id 1] [--route-id 1] [--cols 6]
-                       [--rows 8] [--route-holds 8] [--seed 1]
+                       [--rows 8] [--route-holds 8] [--seed 1] [--holds N]
 """
 import argparse
 import json
@@ -86,13 +86,16 @@ def hold_element(i, hid, cx, cy, r, rng):
     return '<polygon %s points="%s"/>' % (cls, pts)
 
 
-def make_wall(cols, rows, rng):
-    """Holds on a jittered grid; returns (svg text, [(id, cx, cy)])."""
+def make_wall(cols, rows, rng, limit=None):
+    """Holds on a jittered grid, at most limit of them; returns (svg text,
+    [(id, cx, cy)])."""
     holds, elems = [], []
     dx, dy = WIDTH_MM / (cols + 1), HEIGHT_MM / (rows + 1)
     n = 0
     for row in range(rows):
         for col in range(cols):
+            if limit is not None and n >= limit:
+                break
             cx = dx * (col + 1) + rng.uniform(-0.15, 0.15) * dx
             cy = dy * (row + 1) + rng.uniform(-0.15, 0.15) * dy
             r = rng.uniform(55, 85)
@@ -137,9 +140,9 @@ def make_route(holds, count, rng):
 
 
 def write_store(root, wall_id=1, route_id=1, cols=6, rows=8, route_holds=8,
-                seed=1, name="Generated wall"):
+                seed=1, name="Generated wall", holds=None):
     rng = random.Random(seed)
-    svg, holds = make_wall(cols, rows, rng)
+    svg, holds = make_wall(cols, rows, rng, holds)
     for sub in ("walls", "routes", "svg_files"):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
     svg_rel = "svg_files/wall_%d.svg" % wall_id
@@ -166,9 +169,10 @@ def main():
     ap.add_argument("--rows", type=int, default=8)
     ap.add_argument("--route-holds", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--holds", type=int, help="at most this many holds")
     a = ap.parse_args()
     info = write_store(a.dir, a.wall_id, a.route_id, a.cols, a.rows,
-                       a.route_holds, a.seed)
+                       a.route_holds, a.seed, holds=a.holds)
     print("%s: wall %d (%d holds), route %d (%d holds)" % (
         a.dir, a.wall_id, len(info["holds"]), a.route_id, len(info["route"])))
 

@@ -1,117 +1,368 @@
-/* pose_frame: frames are parsed with the span scanner straight into the
- * pose struct: no tree, no allocation per frame or per landmark. Every
- * number is checked to be finite and in range, so nothing downstream
- * sees NaN or infinity from the network. */
+/* pose_frame: one pass over the frame text, straight into the pose
+ * struct: no tree, no allocation, each byte looked at about once. The
+ * keys the tracker uses are read by hand; any other value is validated
+ * and skipped by the span scanner, so a frame is accepted only if the
+ * whole text is valid JSON. Semantic problems (a landmark without x, 32
+ * landmarks) are noted and the scan goes on, because a syntax error later
+ * in the text still makes it "not_json".
+ *
+ * Numbers go through a reader of JSON's grammar that converts exactly:
+ * up to 19 significant digits are collected into an integer and, when it
+ * and the power of ten are both exact doubles (mantissa < 2^53, power at
+ * most 22), one multiplication or division gives the correctly rounded
+ * result (Clinger's fast path). Anything else (MediaPipe's 17-digit
+ * numbers above 2^53, huge exponents) is handed to strtod. */
 #include "pose_frame.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json_span.h"
 
-static int span_is_str(json_span v, const char *lit)
+typedef struct scan {
+    const char *s;
+    size_t len, pos;
+    int syntax_error;
+} scan;
+
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+                                     1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+                                     1e18, 1e19, 1e20, 1e21, 1e22};
+
+static void skip_ws(scan *c)
 {
-    size_t n = strlen(lit);
-    return v.len == n + 2 && v.p[0] == '"' && memcmp(v.p + 1, lit, n) == 0;
+    while (c->pos < c->len) {
+        char ch = c->s[c->pos];
+        if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t')
+            return;
+        c->pos++;
+    }
 }
 
-/* Reads a coordinate; an absent optional one takes dflt. */
-static int coord(json_span v, double *out, int required, double dflt)
+static int peek(scan *c)
 {
-    if (v.len == 0) {
-        *out = dflt;
-        return !required;
-    }
-    double d;
-    if (json_span_number(v, &d) || !isfinite(d) ||
-        fabs(d) > POSE_FRAME_MAX_COORD)
+    skip_ws(c);
+    return c->pos < c->len ? (unsigned char)c->s[c->pos] : -1;
+}
+
+static int expect(scan *c, char ch)
+{
+    if (peek(c) != (unsigned char)ch) {
+        c->syntax_error = 1;
         return 0;
-    *out = d;
+    }
+    c->pos++;
     return 1;
 }
 
-static int parse_landmark(json_span obj, pose_landmark *l)
+static int is_digit(int ch)
 {
-    json_span x = {0}, y = {0}, z = {0}, vis = {0}, key, val;
-    size_t pos = 0;
-    if (json_span_kind(obj) != JSON_KIND_OBJECT)
-        return 0;
-    while (json_span_object_next(obj, &pos, &key, &val)) {
-        if (json_span_key_is(key, "x"))
-            x = val;
-        else if (json_span_key_is(key, "y"))
-            y = val;
-        else if (json_span_key_is(key, "z"))
-            z = val;
-        else if (json_span_key_is(key, "visibility"))
-            vis = val;
-    }
-    /* MediaPipe always sends all four; z and visibility default to what a
-     * 2-D estimator would mean (flat, fully visible). */
-    return coord(x, &l->x, 1, 0) && coord(y, &l->y, 1, 0) &&
-           coord(z, &l->z, 0, 0) && coord(vis, &l->visibility, 0, 1);
+    return ch >= '0' && ch <= '9';
 }
 
-static pose_frame_status parse_landmarks(json_span arr, pose_frame *out)
+/* Reads a JSON number at the current position. Returns 1 with *out, or 0
+ * if there is no valid number here (syntax error set). */
+static int read_number(scan *c, double *out)
 {
-    size_t pos = 0, n = 0;
+    const char *s = c->s;
+    size_t p = c->pos, start = p, n = c->len;
+    int neg = 0;
+    if (p < n && s[p] == '-')
+        neg = 1, p++;
+    if (p >= n || !is_digit(s[p]))
+        goto bad;
+    uint64_t mant = 0;
+    int digits = 0, exp10 = 0;
+    if (s[p] == '0') {
+        p++;
+    } else {
+        for (; p < n && is_digit(s[p]); p++) {
+            if (digits < 19)
+                mant = mant * 10 + (uint64_t)(s[p] - '0'), digits++;
+            else
+                exp10++;
+        }
+    }
+    if (p < n && s[p] == '.') {
+        p++;
+        if (p >= n || !is_digit(s[p]))
+            goto bad;
+        for (; p < n && is_digit(s[p]); p++) {
+            if (mant == 0 && s[p] == '0') {
+                exp10--; /* leading zeros are not significant */
+            } else if (digits < 19) {
+                mant = mant * 10 + (uint64_t)(s[p] - '0'), digits++;
+                exp10--;
+            }
+        }
+    }
+    if (p < n && (s[p] == 'e' || s[p] == 'E')) {
+        p++;
+        int eneg = 0, e = 0;
+        if (p < n && (s[p] == '+' || s[p] == '-'))
+            eneg = s[p] == '-', p++;
+        if (p >= n || !is_digit(s[p]))
+            goto bad;
+        for (; p < n && is_digit(s[p]); p++)
+            if (e < 100000)
+                e = e * 10 + (s[p] - '0');
+        exp10 += eneg ? -e : e;
+    }
+    c->pos = p;
+    if (mant == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return 1;
+    }
+    if (digits < 19 && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
+        double v = (double)mant;
+        v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
+        *out = neg ? -v : v;
+        return 1;
+    }
+    /* The slow, exact path: strtod on a bounded copy. */
+    char tmp[512];
+    size_t len = p - start;
+    if (len >= sizeof(tmp)) {
+        *out = HUGE_VAL; /* absurdly long: not a coordinate anyway */
+        return 1;
+    }
+    memcpy(tmp, s + start, len);
+    tmp[len] = '\0';
+    *out = strtod(tmp, NULL);
+    return 1;
+bad:
+    c->syntax_error = 1;
+    return 0;
+}
+
+/* Skips any value, validating it. Returns its kind. */
+static json_kind skip_value(scan *c)
+{
+    skip_ws(c);
     json_span v;
-    if (json_span_kind(arr) != JSON_KIND_ARRAY)
-        return POSE_FRAME_NO_LANDMARKS;
-    while (json_span_array_next(arr, &pos, &v)) {
-        if (n == POSE_BODY_LANDMARKS)
-            return POSE_FRAME_BAD_COUNT;
-        if (!parse_landmark(v, &out->pose.lm[n]))
-            return POSE_FRAME_BAD_LANDMARK;
-        n++;
-    }
-    return n == POSE_BODY_LANDMARKS ? POSE_FRAME_OK : POSE_FRAME_BAD_COUNT;
+    json_kind k = json_span_value(c->s, c->len, &c->pos, &v);
+    if (k == JSON_KIND_INVALID)
+        c->syntax_error = 1;
+    return k;
 }
 
-static int small_int(json_span v)
+/* Reads an object key; returns the raw bytes between the quotes (escapes
+ * not decoded: the keys the tracker knows have none). */
+static int read_key(scan *c, const char **key, size_t *klen)
 {
-    double d;
-    if (json_span_number(v, &d) || !(d >= 0 && d < 1e6))
+    skip_ws(c);
+    size_t start = c->pos;
+    json_span v;
+    if (json_span_value(c->s, c->len, &c->pos, &v) != JSON_KIND_STRING) {
+        c->syntax_error = 1;
         return 0;
-    return (int)d;
+    }
+    *key = c->s + start + 1;
+    *klen = v.len - 2;
+    return expect(c, ':');
+}
+
+static int key_is(const char *k, size_t n, const char *lit)
+{
+    size_t m = strlen(lit);
+    return n == m && memcmp(k, lit, m) == 0;
+}
+
+/* Iterates an object's members: call with first = 1; returns 1 with the
+ * key read and the scanner at its value, 0 at the end or on an error. */
+static int next_member(scan *c, int *first, const char **key, size_t *klen)
+{
+    if (*first) {
+        *first = 0;
+        if (!expect(c, '{'))
+            return 0;
+        if (peek(c) == '}') {
+            c->pos++;
+            return 0;
+        }
+    } else {
+        int ch = peek(c);
+        if (ch == '}') {
+            c->pos++;
+            return 0;
+        }
+        if (!expect(c, ','))
+            return 0;
+    }
+    return read_key(c, key, klen);
+}
+
+/* A coordinate: a finite number within POSE_FRAME_MAX_COORD; anything
+ * else makes the landmark bad (the value is still skipped validly). */
+static int read_coord(scan *c, double *out)
+{
+    int ch = peek(c);
+    if (ch == '-' || is_digit(ch)) {
+        double v;
+        if (!read_number(c, &v))
+            return 0;
+        if (!isfinite(v) || fabs(v) > POSE_FRAME_MAX_COORD)
+            return 0;
+        *out = v;
+        return 1;
+    }
+    skip_value(c);
+    return 0;
+}
+
+/* One landmark object into l. Returns 1 if it has valid x and y (z and
+ * visibility default to 0 and 1: a 2-D estimator's flat, fully visible
+ * point). */
+static int read_landmark(scan *c, pose_landmark *l)
+{
+    if (peek(c) != '{') {
+        skip_value(c);
+        return 0;
+    }
+    int first = 1, ok = 1, have = 0;
+    const char *k;
+    size_t kn;
+    l->z = 0;
+    l->visibility = 1;
+    while (next_member(c, &first, &k, &kn)) {
+        double *dst = kn == 1 && k[0] == 'x'           ? &l->x
+                      : kn == 1 && k[0] == 'y'         ? &l->y
+                      : kn == 1 && k[0] == 'z'         ? &l->z
+                      : key_is(k, kn, "visibility")    ? &l->visibility
+                                                       : NULL;
+        if (!dst) {
+            skip_value(c);
+            continue;
+        }
+        if (!read_coord(c, dst))
+            ok = 0;
+        have |= dst == &l->x ? 1 : dst == &l->y ? 2 : 0;
+    }
+    return ok && have == 3;
+}
+
+static pose_frame_status read_landmarks(scan *c, pose_frame *out)
+{
+    if (peek(c) != '[') {
+        skip_value(c);
+        return POSE_FRAME_NO_LANDMARKS;
+    }
+    c->pos++;
+    size_t n = 0;
+    pose_frame_status st = POSE_FRAME_OK;
+    if (peek(c) == ']') {
+        c->pos++;
+        return POSE_FRAME_BAD_COUNT;
+    }
+    /* The first problem in array order is the one reported. */
+    for (;;) {
+        pose_landmark scratch;
+        pose_landmark *l = n < POSE_BODY_LANDMARKS ? &out->pose.lm[n] : &scratch;
+        if (n == POSE_BODY_LANDMARKS && st == POSE_FRAME_OK)
+            st = POSE_FRAME_BAD_COUNT;
+        if (!read_landmark(c, l) && st == POSE_FRAME_OK)
+            st = POSE_FRAME_BAD_LANDMARK;
+        n++;
+        if (c->syntax_error)
+            return st;
+        int ch = peek(c);
+        if (ch == ']') {
+            c->pos++;
+            break;
+        }
+        if (!expect(c, ','))
+            return st;
+    }
+    if (st == POSE_FRAME_OK && n != POSE_BODY_LANDMARKS)
+        return POSE_FRAME_BAD_COUNT;
+    return st;
+}
+
+static int read_small_int(scan *c)
+{
+    int ch = peek(c);
+    double d;
+    if ((ch == '-' || is_digit(ch)) && read_number(c, &d))
+        return d >= 0 && d < 1e6 ? (int)d : 0;
+    skip_value(c);
+    return 0;
+}
+
+/* "type": must be the string "pose" if present. */
+static int read_type(scan *c)
+{
+    skip_ws(c);
+    size_t start = c->pos;
+    json_kind k = skip_value(c);
+    return k == JSON_KIND_STRING && c->pos - start == 6 &&
+           memcmp(c->s + start, "\"pose\"", 6) == 0;
+}
+
+/* "timestamp": a finite number >= 0, or null. Returns 0 if bad. */
+static int read_timestamp(scan *c, pose_frame *out)
+{
+    int ch = peek(c);
+    if (ch == 'n')
+        return skip_value(c) == JSON_KIND_NULL;
+    if (ch != '-' && !is_digit(ch)) {
+        skip_value(c);
+        return 0;
+    }
+    double v;
+    if (!read_number(c, &v) || !isfinite(v) || v < 0)
+        return 0;
+    out->timestamp_ms = v;
+    out->has_timestamp = 1;
+    return 1;
 }
 
 pose_frame_status pose_frame_parse(const char *s, size_t len, pose_frame *out)
 {
-    memset(out, 0, sizeof(*out));
+    out->has_timestamp = 0;
+    out->timestamp_ms = 0;
+    out->width = out->height = 0;
     if (len > POSE_FRAME_MAX_BYTES)
         return POSE_FRAME_TOO_LARGE;
-    json_span doc, key, val, type = {0}, ts = {0}, lms = {0};
-    if (!json_span_whole(s, len, &doc))
+    scan c = {s, len, 0, 0};
+    if (peek(&c) != '{') {
+        json_span v;
+        return json_span_whole(s, len, &v) ? POSE_FRAME_NOT_POSE
+                                           : POSE_FRAME_NOT_JSON;
+    }
+    int first = 1, type_ok = 1, ts_ok = 1, have_lms = 0;
+    pose_frame_status lms = POSE_FRAME_NO_LANDMARKS;
+    const char *k;
+    size_t kn;
+    while (next_member(&c, &first, &k, &kn)) {
+        if (key_is(k, kn, "type"))
+            type_ok = read_type(&c);
+        else if (key_is(k, kn, "timestamp"))
+            ts_ok = read_timestamp(&c, out);
+        else if (key_is(k, kn, "width"))
+            out->width = read_small_int(&c);
+        else if (key_is(k, kn, "height"))
+            out->height = read_small_int(&c);
+        else if (!have_lms && (key_is(k, kn, "landmarks") ||
+                               key_is(k, kn, "pose") || key_is(k, kn, "data"))) {
+            have_lms = 1;
+            lms = read_landmarks(&c, out);
+        } else
+            skip_value(&c);
+        if (c.syntax_error)
+            break;
+    }
+    if (!c.syntax_error && peek(&c) != -1)
+        c.syntax_error = 1;
+    if (c.syntax_error)
         return POSE_FRAME_NOT_JSON;
-    if (json_span_kind(doc) != JSON_KIND_OBJECT)
+    if (!type_ok)
         return POSE_FRAME_NOT_POSE;
-    size_t pos = 0;
-    while (json_span_object_next(doc, &pos, &key, &val)) {
-        if (json_span_key_is(key, "type"))
-            type = val;
-        else if (json_span_key_is(key, "timestamp"))
-            ts = val;
-        else if (json_span_key_is(key, "width"))
-            out->width = small_int(val);
-        else if (json_span_key_is(key, "height"))
-            out->height = small_int(val);
-        else if (!lms.len && (json_span_key_is(key, "landmarks") ||
-                              json_span_key_is(key, "pose") ||
-                              json_span_key_is(key, "data")))
-            lms = val;
-    }
-    if (type.len && !span_is_str(type, "pose"))
-        return POSE_FRAME_NOT_POSE;
-    if (ts.len && json_span_kind(ts) != JSON_KIND_NULL) {
-        if (json_span_number(ts, &out->timestamp_ms) ||
-            !isfinite(out->timestamp_ms) || out->timestamp_ms < 0)
-            return POSE_FRAME_BAD_TIMESTAMP;
-        out->has_timestamp = 1;
-    }
-    if (!lms.len)
-        return POSE_FRAME_NO_LANDMARKS;
-    return parse_landmarks(lms, out);
+    if (!ts_ok)
+        return POSE_FRAME_BAD_TIMESTAMP;
+    return lms;
 }
 
 const char *pose_frame_status_name(pose_frame_status st)

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 
@@ -106,11 +107,43 @@ static void defaults_for_missing_optional_fields(void **state)
     buf_free(&b);
 }
 
+/* The fast number reader rounds exactly as strtod does. */
+static void numbers_convert_exactly(void **state)
+{
+    (void)state;
+    static const char *const nums[] = {
+        "0.4254626929759979", "0.552604615688324", "1e-7", "-0.0",
+        "12345678901234567890", "0.30000000000000004", "9007199254740993",
+        "1.7976931348623157e308", "4.9e-324", "123456.789e-3", "0.1",
+        "2.2250738585072014e-308", "0.00000000000000000000000000001234",
+    };
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+        buf b;
+        buf_init(&b);
+        buf_append_str(&b, "{\"landmarks\": [");
+        for (int k = 0; k < POSE_BODY_LANDMARKS; k++)
+            buf_printf(&b, "%s{\"x\": %s, \"y\": 0}", k ? "," : "", nums[i]);
+        buf_append_str(&b, "]}");
+        pose_frame f;
+        double want = strtod(nums[i], NULL);
+        if (fabs(want) > POSE_FRAME_MAX_COORD) {
+            assert_int_equal(pose_frame_parse(b.data, b.len, &f),
+                             POSE_FRAME_BAD_LANDMARK);
+        } else {
+            assert_int_equal(pose_frame_parse(b.data, b.len, &f),
+                             POSE_FRAME_OK);
+            assert_memory_equal(&want, &f.pose.lm[7].x, sizeof(double));
+        }
+        buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accepts_every_landmark_key),
         cmocka_unit_test(rejects_with_a_reason),
+        cmocka_unit_test(numbers_convert_exactly),
         cmocka_unit_test(defaults_for_missing_optional_fields),
     };
     return cmocka_run_group_tests_name("pose_frame", tests, NULL, NULL);
