@@ -192,7 +192,8 @@ char *buf_detach(buf *b, size_t *len)
 
 /* Fixed-point through a 64-bit integer: exact for the magnitudes the
  * tracker streams (|v| < 1e9 at 6 places) and several times faster than
- * printf; anything larger takes printf's shortest round-trip form. */
+ * printf; anything larger takes printf's shortest round-trip form. The
+ * digits are written backwards into a small array, then copied once. */
 void buf_append_decimal(buf *b, double v, int places)
 {
     static const double scale[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
@@ -224,5 +225,9 @@ void buf_append_decimal(buf *b, double v, int places)
     } while (u);
     if (neg)
         *--p = '-';
-    buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+    size_t len = (size_t)(tmp + sizeof(tmp) - p);
+    buf_reserve(b, len);
+    memcpy(b->data + b->len, p, len);
+    b->len += len;
+    b->data[b->len] = '\0';
 }

@@ -130,15 +130,56 @@ void isotime_format_utc(buf *out, double epoch)
     buf_append_str(out, "+00:00");
 }
 
+/* The inverse of days_from_civil() (H. Hinnant's algorithm). */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static char *put_digits(char *p, int64_t v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + width;
+}
+
+/* Written by hand, not by printf and gmtime: the tracker stamps several
+ * of these into every session frame it streams. */
 void isotime_format_ms(buf *out, double epoch)
 {
-    double ms = floor(epoch * 1000 + 0.5);
-    time_t t = (time_t)floor(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    buf_printf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-               (int)(ms - (double)t * 1000));
+    double total = floor(epoch * 1000 + 0.5);
+    if (!(total > -6e16 && total < 2.5e17))
+        total = 0; /* outside years 0..9999: not a time the tracker makes */
+    int64_t ms = (int64_t)total;
+    int64_t days = (ms >= 0 ? ms : ms - 86399999) / 86400000;
+    int64_t rem = ms - days * 86400000;
+    int64_t y;
+    int mo, d;
+    civil_from_days(days, &y, &mo, &d);
+    char s[24], *p = s;
+    p = put_digits(p, y < 0 ? 0 : y % 10000, 4);
+    *p++ = '-';
+    p = put_digits(p, mo, 2);
+    *p++ = '-';
+    p = put_digits(p, d, 2);
+    *p++ = 'T';
+    p = put_digits(p, rem / 3600000, 2);
+    *p++ = ':';
+    p = put_digits(p, rem / 60000 % 60, 2);
+    *p++ = ':';
+    p = put_digits(p, rem / 1000 % 60, 2);
+    *p++ = '.';
+    p = put_digits(p, rem % 1000, 3);
+    *p++ = 'Z';
+    buf_append(out, s, (size_t)(p - s));
 }
 
 json_t *isotime_utc_json(double epoch)

@@ -63,6 +63,22 @@ static int is_digit(int ch)
     return ch >= '0' && ch <= '9';
 }
 
+/* If the 8 bytes at p are all digits, sets *v to their value (SWAR: the
+ * digits are combined in pairs, quads, then halves inside one word). */
+static int eight_digits(const char *p, uint64_t *v)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    if (((w & 0xF0F0F0F0F0F0F0F0u) |
+         (((w + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) !=
+        0x3333333333333333u)
+        return 0;
+    w = (w & 0x0F0F0F0F0F0F0F0Fu) * 2561 >> 8;
+    w = (w & 0x00FF00FF00FF00FFu) * 6553601 >> 16;
+    *v = (w & 0x0000FFFF0000FFFFu) * 42949672960001u >> 32;
+    return 1;
+}
+
 /* Reads a JSON number at the current position. Returns 1 with *out, or 0
  * if there is no valid number here (syntax error set). */
 static int read_number(scan *c, double *out)
@@ -90,6 +106,15 @@ static int read_number(scan *c, double *out)
         p++;
         if (p >= n || !is_digit(s[p]))
             goto bad;
+        uint64_t chunk;
+        /* Leading zeros taken in a chunk count as digits: a number that
+         * then runs past 19 digits just takes the strtod path. */
+        while (digits + 8 <= 19 && p + 8 <= n && eight_digits(s + p, &chunk)) {
+            mant = mant * 100000000u + chunk;
+            digits += 8;
+            exp10 -= 8;
+            p += 8;
+        }
         for (; p < n && is_digit(s[p]); p++) {
             if (mant == 0 && s[p] == '0') {
                 exp10--; /* leading zeros are not significant */

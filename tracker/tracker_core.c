@@ -151,9 +151,10 @@ void tracker_core_session_json(const tracker_core *t, buf *out)
         const char *id = hold_id(t, i);
         buf_append_str(out, i ? ",{\"id\":" : "{\"id\":");
         buf_append_json_str(out, id, strlen(id));
-        buf_printf(out, ",\"type\":\"%s\",\"status\":\"%s\",\"time\":",
-                   route_type_name(h->type),
-                   h->touched ? "touched" : "untouched");
+        buf_append_str(out, ",\"type\":\"");
+        buf_append_str(out, route_type_name(h->type));
+        buf_append_str(out, h->touched ? "\",\"status\":\"touched\",\"time\":"
+                                       : "\",\"status\":\"untouched\",\"time\":");
         if (h->touched)
             append_time(out, h->touched_at);
         else
@@ -167,7 +168,9 @@ void tracker_core_session_json(const tracker_core *t, buf *out)
         buf_append_str(out, "null");
     else
         append_time(out, s->end_time);
-    buf_printf(out, ",\"status\":\"%s\"}", session_status_name(s->status));
+    buf_append_str(out, ",\"status\":\"");
+    buf_append_str(out, session_status_name(s->status));
+    buf_append_str(out, "\"}");
 }
 
 static void append_pose(const tracker_core *t, buf *out)
