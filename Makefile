@@ -93,7 +93,7 @@ demo: deps
 	scripts/demo
 
 bench: deps
-	$(MAKE) all build/bench/frame_parse
+	$(MAKE) all build/bench/frame_parse build/bench/tracker_core
 	scripts/bench
 
 build/bench/%: bench/%.c $(PROTOCOL_SRC) $(TRACKER_CORE_SRC)

@@ -114,9 +114,11 @@ int main(int argc, char **argv)
         t1 = now();
     } while (t1 - t0 < seconds);
     printf("{\"frames\":%zu,\"seconds\":%.3f,\"frames_per_s\":%.0f,"
-           "\"output_bytes\":%zu,\"holds\":%zu,\"rejected\":%llu}\n",
-           done, t1 - t0, done / (t1 - t0), bytes / done,
-           loaded->svg.nholds, (unsigned long long)tracker_core_rejected(&t));
+           "\"output_bytes\":%zu,\"holds\":%zu,\"rejected\":%llu,"
+           "\"last\":%s}\n",
+           done, t1 - t0, done / (t1 - t0), bytes / done, loaded->svg.nholds,
+           (unsigned long long)tracker_core_rejected(&t),
+           out.len ? out.data : "null");
     tracker_core_free(&t);
     free(loaded_route);
     buf_free(&out);

@@ -27,10 +27,9 @@ typedef struct scan {
     int syntax_error;
 } scan;
 
-static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
-                                     1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
-                                     1e18, 1e19, 1e20, 1e21, 1e22};
+static const double pow10_exact[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 static void skip_ws(scan *c)
 {
@@ -253,11 +252,11 @@ static int read_landmark(scan *c, pose_landmark *l)
     l->z = 0;
     l->visibility = 1;
     while (next_member(c, &first, &k, &kn)) {
-        double *dst = kn == 1 && k[0] == 'x'           ? &l->x
-                      : kn == 1 && k[0] == 'y'         ? &l->y
-                      : kn == 1 && k[0] == 'z'         ? &l->z
-                      : key_is(k, kn, "visibility")    ? &l->visibility
-                                                       : NULL;
+        double *dst = kn == 1 && k[0] == 'x'        ? &l->x
+                      : kn == 1 && k[0] == 'y'      ? &l->y
+                      : kn == 1 && k[0] == 'z'      ? &l->z
+                      : key_is(k, kn, "visibility") ? &l->visibility
+                                                    : NULL;
         if (!dst) {
             skip_value(c);
             continue;
@@ -285,7 +284,8 @@ static pose_frame_status read_landmarks(scan *c, pose_frame *out)
     /* The first problem in array order is the one reported. */
     for (;;) {
         pose_landmark scratch;
-        pose_landmark *l = n < POSE_BODY_LANDMARKS ? &out->pose.lm[n] : &scratch;
+        pose_landmark *l =
+            n < POSE_BODY_LANDMARKS ? &out->pose.lm[n] : &scratch;
         if (n == POSE_BODY_LANDMARKS && st == POSE_FRAME_OK)
             st = POSE_FRAME_BAD_COUNT;
         if (!read_landmark(c, l) && st == POSE_FRAME_OK)
@@ -370,8 +370,9 @@ pose_frame_status pose_frame_parse(const char *s, size_t len, pose_frame *out)
             out->width = read_small_int(&c);
         else if (key_is(k, kn, "height"))
             out->height = read_small_int(&c);
-        else if (!have_lms && (key_is(k, kn, "landmarks") ||
-                               key_is(k, kn, "pose") || key_is(k, kn, "data"))) {
+        else if (!have_lms &&
+                 (key_is(k, kn, "landmarks") || key_is(k, kn, "pose") ||
+                  key_is(k, kn, "data"))) {
             have_lms = 1;
             lms = read_landmarks(&c, out);
         } else

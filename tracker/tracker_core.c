@@ -153,8 +153,9 @@ void tracker_core_session_json(const tracker_core *t, buf *out)
         buf_append_json_str(out, id, strlen(id));
         buf_append_str(out, ",\"type\":\"");
         buf_append_str(out, route_type_name(h->type));
-        buf_append_str(out, h->touched ? "\",\"status\":\"touched\",\"time\":"
-                                       : "\",\"status\":\"untouched\",\"time\":");
+        buf_append_str(out, h->touched
+                                ? "\",\"status\":\"touched\",\"time\":"
+                                : "\",\"status\":\"untouched\",\"time\":");
         if (h->touched)
             append_time(out, h->touched_at);
         else

@@ -26,6 +26,11 @@
  * TRACKER_PROGRESS_IDLE_S seconds when nothing changes. */
 #define TRACKER_PROGRESS_MS 1000
 #define TRACKER_PROGRESS_IDLE_S 10.0
+/* Frame latency (input received to session frame written) is counted in
+ * buckets this wide, up to TRACKER_LATENCY_BUCKETS of them; slower ones
+ * land in the last. 0.5 ms steps resolve a 20 ms target well. */
+#define TRACKER_LATENCY_STEP_US 500
+#define TRACKER_LATENCY_BUCKETS 64
 /* Largest control message: parameters, not data. */
 #define TRACKER_CONTROL_MAX_BYTES 65536
 
@@ -53,6 +58,8 @@ typedef struct tracker {
     double progress_at;
     session_status progress_status;
     size_t progress_touched;
+    uint32_t latency[TRACKER_LATENCY_BUCKETS];
+    uint64_t latency_max_ns;
 } tracker;
 
 static tracker_env env_storage;
@@ -152,6 +159,28 @@ static json_t *route_id_json(const tracker *t)
                : json_null();
 }
 
+/* The bucket holding the q-th quantile, as its upper edge in ms. */
+static double latency_quantile(const tracker *t, double q)
+{
+    uint64_t total = 0, seen = 0;
+    for (int i = 0; i < TRACKER_LATENCY_BUCKETS; i++)
+        total += t->latency[i];
+    if (total == 0)
+        return 0;
+    for (int i = 0; i < TRACKER_LATENCY_BUCKETS; i++) {
+        seen += t->latency[i];
+        if (seen >= q * (double)total)
+            return (i + 1) * TRACKER_LATENCY_STEP_US / 1000.0;
+    }
+    return TRACKER_LATENCY_BUCKETS * TRACKER_LATENCY_STEP_US / 1000.0;
+}
+
+static json_t *latency_json(const tracker *t)
+{
+    return json_pack("{s:f, s:f, s:f}", "p50", latency_quantile(t, 0.5), "p99",
+                     latency_quantile(t, 0.99), "max", t->latency_max_ns / 1e6);
+}
+
 static void send_progress(tracker *t, double now)
 {
     double elapsed = now - t->started;
@@ -169,6 +198,7 @@ static void send_progress(tracker *t, double now)
         t->in && ws_client_is_open(t->in), "output_connected",
         t->out && ws_client_is_open(t->out), "wall_id",
         (json_int_t)t->args.wall_id, "route_id", route_id_json(t));
+    json_object_set_new(meta, "latency_ms", latency_json(t));
     task_run_progress(t->run, "PROGRESS", meta);
     t->progress_count = count;
     t->progress_at = now;
@@ -206,7 +236,8 @@ static void send_session(tracker *t)
         return;
     buf_reset(&t->env->out);
     tracker_core_output(&t->core, &t->env->out);
-    ws_client_send_latest(t->out, t->env->out.data, t->env->out.len);
+    ws_client_send_latest(t->out, t->env->out.data, t->env->out.len,
+                          uv_hrtime());
 }
 
 /* Ends the run: the final frame goes out before the sockets close. With
@@ -396,6 +427,7 @@ static void on_frame(ws_client *c, const char *msg, size_t len, void *data)
 {
     (void)c;
     tracker *t = data;
+    uint64_t born = uv_hrtime();
     buf *out = &t->env->out;
     buf_reset(out);
     pose_frame_status st = tracker_core_frame(&t->core, msg, len, now_s(), out);
@@ -404,7 +436,18 @@ static void on_frame(ws_client *c, const char *msg, size_t len, void *data)
         return;
     }
     if (t->out && !t->paused)
-        ws_client_send_latest(t->out, out->data, out->len);
+        ws_client_send_latest(t->out, out->data, out->len, born);
+}
+
+static void on_sent(ws_client *c, uint64_t born_ns, void *data)
+{
+    (void)c;
+    tracker *t = data;
+    uint64_t ns = uv_hrtime() - born_ns;
+    uint64_t b = ns / (TRACKER_LATENCY_STEP_US * 1000u);
+    t->latency[b < TRACKER_LATENCY_BUCKETS ? b : TRACKER_LATENCY_BUCKETS - 1]++;
+    if (ns > t->latency_max_ns)
+        t->latency_max_ns = ns;
 }
 
 static void on_oversize(ws_client *c, void *data)
@@ -443,10 +486,14 @@ static void on_down(ws_client *c, const char *why, double retry_in, void *data)
 
 static void open_sockets(tracker *t)
 {
-    static const ws_client_cbs in_cbs = {on_open, on_frame, on_oversize,
-                                         on_down};
-    static const ws_client_cbs out_cbs = {on_output_open, NULL, NULL, on_down};
-    static const ws_client_cbs ctl_cbs = {on_open, on_control, NULL, on_down};
+    static const ws_client_cbs in_cbs = {.on_open = on_open,
+                                         .on_message = on_frame,
+                                         .on_oversize = on_oversize,
+                                         .on_down = on_down};
+    static const ws_client_cbs out_cbs = {
+        .on_open = on_output_open, .on_sent = on_sent, .on_down = on_down};
+    static const ws_client_cbs ctl_cbs = {
+        .on_open = on_open, .on_message = on_control, .on_down = on_down};
     double d = t->args.reconnect_delay;
     t->out = ws_client_open(t->env->hub, t->args.output_url, d,
                             TRACKER_CONTROL_MAX_BYTES, &out_cbs, t);

@@ -63,6 +63,7 @@ struct ws_client {
     int rx_too_large;
     buf latest; /* LWS_PRE bytes, then the message */
     int latest_pending;
+    uint64_t latest_born;
     ws_reply *head, *tail;
     size_t nreplies;
     unsigned long connects, dropped, superseded;
@@ -274,14 +275,18 @@ ws_client *ws_client_open(ws_hub *h, const char *url, double reconnect_delay,
     return c;
 }
 
+static int write_one(ws_client *c);
+
 static void want_write(ws_client *c)
 {
     if (c->state == WS_OPEN && c->wsi)
         lws_callback_on_writable(c->wsi);
 }
 
-void ws_client_send_latest(ws_client *c, const char *msg, size_t len)
+void ws_client_send_latest(ws_client *c, const char *msg, size_t len,
+                           uint64_t born_ns)
 {
+    c->latest_born = born_ns;
     if (c->latest_pending)
         c->superseded++;
     buf_reset(&c->latest);
@@ -290,6 +295,14 @@ void ws_client_send_latest(ws_client *c, const char *msg, size_t len)
     c->latest.len = LWS_PRE;
     buf_append(&c->latest, msg, len);
     c->latest_pending = 1;
+    /* Nothing ahead of it and the socket not backed up: write now rather
+     * than a loop turn later (libwebsockets buffers a partial write). */
+    if (c->state == WS_OPEN && c->wsi && !c->head && !c->closing &&
+        !lws_partial_buffered(c->wsi) && !lws_send_pipe_choked(c->wsi)) {
+        if (write_one(c) < 0)
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return;
+    }
     want_write(c);
 }
 
@@ -360,6 +373,8 @@ static int write_one(ws_client *c)
         free(r);
     } else {
         c->latest_pending = 0;
+        if (c->cbs.on_sent)
+            c->cbs.on_sent(c, c->latest_born, c->data);
     }
     if (c->head || c->latest_pending || c->closing)
         lws_callback_on_writable(c->wsi);

@@ -15,6 +15,7 @@
 #define POSETRACKD_WS_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "buf.h"
@@ -40,6 +41,8 @@ typedef struct ws_client_cbs {
     void (*on_message)(ws_client *c, const char *msg, size_t len, void *data);
     /* A message over the client's size limit arrived and was dropped. */
     void (*on_oversize)(ws_client *c, void *data);
+    /* The latest state given at born_ns went out. */
+    void (*on_sent)(ws_client *c, uint64_t born_ns, void *data);
     /* The connection failed or was lost; a reconnect is scheduled in
      * retry_in seconds. */
     void (*on_down)(ws_client *c, const char *why, double retry_in, void *data);
@@ -57,8 +60,10 @@ ws_client *ws_client_open(ws_hub *h, const char *url, double reconnect_delay,
                           size_t max_message, const ws_client_cbs *cbs,
                           void *data);
 /* The latest state: replaces a pending one. Kept while disconnected and
- * sent on reconnect. */
-void ws_client_send_latest(ws_client *c, const char *msg, size_t len);
+ * sent on reconnect. born_ns (uv_hrtime) is when its cause arrived; the
+ * on_sent callback gets it back when the message is written. */
+void ws_client_send_latest(ws_client *c, const char *msg, size_t len,
+                           uint64_t born_ns);
 /* A reply, queued in order. Returns 0, or -1 if the queue is full. */
 int ws_client_send_reply(ws_client *c, const char *msg, size_t len);
 /* Sends what is pending (for at most WS_CLIENT_CLOSE_SECS), closes and

@@ -73,10 +73,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (st != POSE_FRAME_NOT_JSON && st != POSE_FRAME_TOO_LARGE) {
         /* Rejected for its content: the text itself was valid JSON. */
         json_error_t e;
-        json_t *doc = json_loadb((const char *)data, size,
-                                 JSON_DECODE_ANY | JSON_ALLOW_NUL |
-                                     JSON_DECODE_INT_AS_REAL,
-                                 &e);
+        json_t *doc = json_loadb(
+            (const char *)data, size,
+            JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &e);
         if (!doc && !jansson_only(&e))
             abort();
         json_decref(doc);

@@ -1,0 +1,108 @@
+"""Benchmark: N concurrent trackers in one posetrackd on loopback, each fed
+a 30 frames/s MediaPipe stream (posetrack-replay, looping a generated
+climb of a 142-hold wall) and streaming to a screen (posetrack-view), all
+started by the real Celery client. After a warm-up it reads every
+tracker's PROGRESS: the frame rate each sustained, its latency from input
+received to session frame written (p99, max), and posetrackd's memory per
+tracker (RSS growth over the idle daemon).
+
+    BENCH_TRACKERS=2000 BENCH_SECONDS=10 bench/e2e_trackers.py
+
+Targets (issue 4): 2,000 trackers at 30 frames/s with p99 < 20 ms and
+under 64 KiB per tracker, on this 2-core machine (the load generators
+share it)."""
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import climbs  # noqa: E402
+import support  # noqa: E402
+
+N = int(os.environ.get("BENCH_TRACKERS", "1000"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+TARGET_N, TARGET_P99_MS, TARGET_KIB = 2000, 20.0, 64
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    store, info = climbs.make_store(cols=10, rows=15, holds=142, seed=11)
+    lines, exp = climbs.climb(store, seed=3, miss=0)
+    frames = climbs.write_frames(lines)
+    cam, screen = support.free_port(), support.free_port()
+    tools = [subprocess.Popen([climbs.REPLAY, "--port", str(cam), "--loop",
+                               frames], stderr=subprocess.DEVNULL),
+             subprocess.Popen([climbs.VIEW, "--port", str(screen), "--quiet"],
+                              stdout=subprocess.DEVNULL)]
+    redis = support.Redis()
+    worker = None
+    try:
+        worker = support.Worker(redis.url(), "-c", str(N + 16), "--wall-store",
+                                store, "-l", "warning",
+                                binary=os.path.join(support.ROOT, "build",
+                                                    "posetrackd"))
+        time.sleep(0.5)
+        idle = rss_kib(worker.proc.pid)
+        app = support.celery_app(redis.url())
+        rs = [app.send_task(climbs.TRACKER, kwargs=dict(
+            route_id=1, no_stream_landmarks=False,
+            input_websocket_url=f"ws://127.0.0.1:{cam}/in/{k}",
+            output_websocket_url=f"ws://127.0.0.1:{screen}/out/{k}"))
+            for k in range(N)]
+        t0 = time.monotonic()
+        support.wait_for(lambda: all(r.state == "PROGRESS" and
+                                     r.info.get("input_connected") for r in rs),
+                         120, interval=1, what=f"{N} trackers streaming")
+        up = time.monotonic() - t0
+        time.sleep(2)  # warm-up: the first frames of every stream
+        before = {r.id: r.info["message_count"] for r in rs}
+        t1 = time.monotonic()
+        rss = []
+        while time.monotonic() - t1 < SECONDS:
+            time.sleep(1)
+            rss.append(rss_kib(worker.proc.pid))
+        time.sleep(1.2)  # one more PROGRESS from each
+        span = time.monotonic() - t1
+        metas = [r.info for r in rs]
+        rates = [(m["message_count"] - before[r.id]) / span
+                 for r, m in zip(rs, metas)]
+        p99s = [m["latency_ms"]["p99"] for m in metas]
+        maxes = [m["latency_ms"]["max"] for m in metas]
+        per = (max(rss) - idle) / N
+        print(f"{N} trackers (142-hold wall, 30 frames/s each, pose streamed), "
+              f"all streaming {up:.1f}s after send_task")
+        print(f"  frames/s per tracker: median {statistics.median(rates):.1f}, "
+              f"min {min(rates):.1f} (sent: 30); total "
+              f"{sum(rates):,.0f} frames/s in and out")
+        print(f"  latency input -> output, per tracker p99: median "
+              f"{statistics.median(p99s):.1f} ms, worst {max(p99s):.1f} ms "
+              f"(target < {TARGET_P99_MS:.0f}); worst max {max(maxes):.1f} ms")
+        print(f"  memory: idle {idle / 1024:.1f} MiB, peak {max(rss) / 1024:.1f} "
+              f"MiB, {per:.1f} KiB per tracker (target < {TARGET_KIB})")
+        print(f"  against the target of {TARGET_N} trackers: "
+              f"{N / TARGET_N:.2f}x")
+        for r in rs:
+            r.revoke(terminate=True)
+        app.close()
+    finally:
+        if worker:
+            worker.stop()
+        for p in tools:
+            p.terminate()
+            p.wait()
+        redis.stop()
+
+
+if __name__ == "__main__":
+    main()
+    sys.stdout.flush()
+    os._exit(0)
