@@ -194,17 +194,16 @@ char *buf_detach(buf *b, size_t *len)
  * tracker streams (|v| < 1e9 at 6 places) and several times faster than
  * printf; anything larger takes printf's shortest round-trip form. The
  * digits are written backwards into a small array, then copied once. */
-void buf_append_decimal(buf *b, double v, int places)
+size_t buf_format_decimal(char *dst, double v, int places)
 {
     static const double scale[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
     if (places < 0)
         places = 0;
     if (places > 8)
         places = 8;
-    if (!(v > -1e9 && v < 1e9)) {
-        buf_printf(b, "%.17g", v != v ? 0.0 : v);
-        return;
-    }
+    if (!(v > -1e9 && v < 1e9))
+        return (size_t)snprintf(dst, BUF_DECIMAL_MAX, "%.17g",
+                                v != v ? 0.0 : v);
     double r = v * scale[places];
     long long n = (long long)(r < 0 ? r - 0.5 : r + 0.5);
     char tmp[32], *p = tmp + sizeof(tmp);
@@ -226,8 +225,13 @@ void buf_append_decimal(buf *b, double v, int places)
     if (neg)
         *--p = '-';
     size_t len = (size_t)(tmp + sizeof(tmp) - p);
-    buf_reserve(b, len);
-    memcpy(b->data + b->len, p, len);
-    b->len += len;
+    memcpy(dst, p, len);
+    return len;
+}
+
+void buf_append_decimal(buf *b, double v, int places)
+{
+    buf_reserve(b, BUF_DECIMAL_MAX);
+    b->len += buf_format_decimal(b->data + b->len, v, places);
     b->data[b->len] = '\0';
 }

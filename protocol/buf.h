@@ -33,6 +33,11 @@ void buf_append_json_str(buf *b, const char *s, size_t len);
 /* Appends v as a JSON number rounded to places decimals (at most 8),
  * without trailing zeros: 0.5, -12, 0.123457. */
 void buf_append_decimal(buf *b, double v, int places);
+/* The longest text buf_format_decimal() writes. */
+#define BUF_DECIMAL_MAX 32
+/* The same into dst (BUF_DECIMAL_MAX bytes, not terminated); returns the
+ * length, for writers that have reserved room for many numbers. */
+size_t buf_format_decimal(char *dst, double v, int places);
 /* Hands the bytes to the caller (who frees them with free()) and leaves b
  * empty. */
 char *buf_detach(buf *b, size_t *len);

@@ -13,11 +13,13 @@ from support import free_port, wait_for
 
 
 class WsServer:
-    def __init__(self, port=None, feeder=None):
+    def __init__(self, port=None, feeder=None, ssl=None):
         """feeder(ws, path), a coroutine, runs for each connection (e.g. to
-        stream frames to it) beside the recording of what it sends."""
+        stream frames to it) beside the recording of what it sends. With
+        ssl (an SSLContext) the server speaks wss://."""
         self.port = port or free_port()
-        self.url = f"ws://127.0.0.1:{self.port}/ws/"
+        self.ssl = ssl
+        self.url = f"{'wss' if ssl else 'ws'}://127.0.0.1:{self.port}/ws/"
         self.feeder = feeder
         self.received = []      # texts, in order
         self.by_path = {}       # path -> texts, in order
@@ -57,7 +59,7 @@ class WsServer:
         async def go():
             self._server = await websockets.serve(
                 self._handler, "127.0.0.1", self.port, max_size=2 ** 24,
-                ping_interval=None)
+                ping_interval=None, ssl=self.ssl)
         self._call(go())
 
     def stop(self):

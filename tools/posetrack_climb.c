@@ -180,7 +180,7 @@ static void emit(const pose *p)
             x = y = 0;
         x += C.noise * gauss();
         y += C.noise * gauss();
-        printf("%s{\"x\":%.7f,\"y\":%.7f,\"z\":%.5f,\"visibility\":%.5f}",
+        printf("%s{\"x\":%.16g,\"y\":%.16g,\"z\":%.16g,\"visibility\":%.16g}",
                i ? "," : "", x, y, l->z, l->visibility);
     }
     printf("]}\n");

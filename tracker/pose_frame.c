@@ -10,10 +10,11 @@
  * up to 19 significant digits are collected into an integer and, when it
  * and the power of ten are both exact doubles (mantissa < 2^53, power at
  * most 22), one multiplication or division gives the correctly rounded
- * result (Clinger's fast path). Anything else (MediaPipe's 17-digit
- * numbers above 2^53, huge exponents) is handed to strtod. */
+ * result (Clinger's fast path). MediaPipe's 17-digit numbers above 2^53
+ * take x87 extended precision (below); huge exponents go to strtod. */
 #include "pose_frame.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -77,6 +78,40 @@ static int eight_digits(const char *p, uint64_t *v)
     *v = (w & 0x0000FFFF0000FFFFu) * 42949672960001u >> 32;
     return 1;
 }
+
+#if LDBL_MANT_DIG == 64
+/* x87 extended precision: a 64-bit significand holds any 19-digit
+ * mantissa and 10^k up to 10^27 exactly, so one division or multiplication
+ * is correctly rounded to 64 bits. Rounding that to 53 bits is then
+ * correct too, unless the 64-bit result sits exactly halfway between two
+ * doubles (its 11 extra bits 10000000000): any other double-rounding
+ * error would need a halfway point strictly between the true value and
+ * the 64-bit one, less than half a 64-bit ulp from it, yet a whole number
+ * of 64-bit ulps away. That one case, and other exponents, go to strtod. */
+static int extended_convert(uint64_t mant, int exp10, double *out)
+{
+    static const long double p10[] = {
+        1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+        1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+        1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+    if (exp10 < -27 || exp10 > 27)
+        return 0;
+    long double y = exp10 < 0 ? (long double)mant / p10[-exp10]
+                              : (long double)mant * p10[exp10];
+    uint64_t sig;
+    memcpy(&sig, &y, sizeof(sig)); /* the significand, bits 0..63 */
+    if ((sig & 0x7FF) == 0x400)
+        return 0;
+    *out = (double)y;
+    return 1;
+}
+#else
+static int extended_convert(uint64_t mant, int exp10, double *out)
+{
+    (void)mant, (void)exp10, (void)out;
+    return 0;
+}
+#endif
 
 /* Reads a JSON number at the current position. Returns 1 with *out, or 0
  * if there is no valid number here (syntax error set). */
@@ -144,6 +179,11 @@ static int read_number(scan *c, double *out)
         double v = (double)mant;
         v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
         *out = neg ? -v : v;
+        return 1;
+    }
+    if (digits < 19 && extended_convert(mant, exp10, out)) {
+        if (neg)
+            *out = -*out;
         return 1;
     }
     /* The slow, exact path: strtod on a bounded copy. */

@@ -174,22 +174,31 @@ void tracker_core_session_json(const tracker_core *t, buf *out)
     buf_append_str(out, "\"}");
 }
 
+#define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
+/* The 140 numbers of the pose are most of a session frame: room for all
+ * of them is reserved once and they are written in place. */
 static void append_pose(const tracker_core *t, buf *out)
 {
-    buf_append_str(out, ",\"pose\":[");
+    enum { PER_LANDMARK = 4 * BUF_DECIMAL_MAX + 32 };
+    buf_reserve(out, 16 + POSE_LANDMARKS * PER_LANDMARK);
+    char *p = out->data + out->len;
+    p = PUT(p, ",\"pose\":[");
     for (int i = 0; i < POSE_LANDMARKS; i++) {
         const pose_landmark *l = &t->pose.lm[i];
-        buf_append_str(out, i ? ",{\"x\":" : "{\"x\":");
-        buf_append_decimal(out, l->x, TRACKER_POSE_DECIMALS);
-        buf_append_str(out, ",\"y\":");
-        buf_append_decimal(out, l->y, TRACKER_POSE_DECIMALS);
-        buf_append_str(out, ",\"z\":");
-        buf_append_decimal(out, l->z, TRACKER_POSE_DECIMALS);
-        buf_append_str(out, ",\"visibility\":");
-        buf_append_decimal(out, l->visibility, TRACKER_POSE_DECIMALS);
-        buf_append_char(out, '}');
+        p = i ? PUT(p, ",{\"x\":") : PUT(p, "{\"x\":");
+        p += buf_format_decimal(p, l->x, TRACKER_POSE_DECIMALS);
+        p = PUT(p, ",\"y\":");
+        p += buf_format_decimal(p, l->y, TRACKER_POSE_DECIMALS);
+        p = PUT(p, ",\"z\":");
+        p += buf_format_decimal(p, l->z, TRACKER_POSE_DECIMALS);
+        p = PUT(p, ",\"visibility\":");
+        p += buf_format_decimal(p, l->visibility, TRACKER_POSE_DECIMALS);
+        *p++ = '}';
     }
-    buf_append_char(out, ']');
+    *p++ = ']';
+    out->len = (size_t)(p - out->data);
+    out->data[out->len] = '\0';
 }
 
 /* The touched holds' drawings, for a screen that shows only the SVG. */

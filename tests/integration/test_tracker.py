@@ -5,7 +5,9 @@ reports is checked against what the generator knows it climbed."""
 import json
 import math
 import os
+import ssl
 import subprocess
+import tempfile
 import time
 
 from celery import states
@@ -388,5 +390,55 @@ def test_five_hundred_trackers_at_once_each_with_its_own_stream(ctx):
         wait_for(lambda: all(r.state == states.REVOKED for r in rs), 60,
                  interval=0.5, what="all revoked")
         assert base > 0
+    finally:
+        stop_servers(src, out)
+
+
+def self_signed_cert():
+    """A certificate for 127.0.0.1 and its key, made by openssl."""
+    d = tempfile.mkdtemp(prefix="pt-tls-")
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def test_wss_streams_are_verified_against_the_ca_file(ctx):
+    store, info = climbs.make_store(seed=12)
+    lines, exp = climbs.climb(store, miss=0, seed=9)
+    cert, key = self_signed_cert()
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    src, out = WsServer(ssl=tls), WsServer(ssl=tls)
+    try:
+        assert src.url.startswith("wss://")
+        # Without the CA the certificate is refused: no connection, retries.
+        ctx.worker("--wall-store", store, "-n", "plain@%h")
+        app = ctx.app()
+        r0 = app.send_task(TRACKER, kwargs=dict(
+            route_id=1, input_websocket_url=src.url,
+            output_websocket_url=out.url, reconnect_delay=0.2))
+        wait_for(lambda: r0.state == "PROGRESS", 10, what="PROGRESS")
+        time.sleep(1.0)
+        assert src.connects == 0 and out.connects == 0
+        assert r0.info["input_connected"] is False
+        r0.revoke(terminate=True)
+        wait_for(lambda: r0.state == states.REVOKED, 10, what="REVOKED")
+        ctx.worker("--wall-store", store, "--ws-ca-file", cert, "-n",
+                   "tls@%h", "-Q", "tls")
+        r = app.send_task(TRACKER, queue="tls", kwargs=dict(
+            route_id=1, input_websocket_url=src.url,
+            output_websocket_url=out.url, no_stream_landmarks=True))
+        src.wait_client()
+        out.wait_client()
+        feed(src, lines)
+        msgs = out.wait(lambda m: session_status(m) == "completed", 20,
+                        "completed over wss")
+        assert hold_times(msgs[-1]["session"]) == expected_times(exp, 2.0)
+        r.revoke(terminate=True)
+        wait_for(lambda: r.state == states.REVOKED, 10, what="REVOKED")
     finally:
         stop_servers(src, out)

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <math.h>
 #include <string.h>
@@ -147,12 +148,54 @@ static void numbers_convert_exactly(void **state)
     }
 }
 
+/* Many random 15- to 19-digit numbers with exponents, the ones the fast
+ * paths take, against strtod, bit for bit. */
+static void random_numbers_convert_exactly(void **state)
+{
+    (void)state;
+    uint64_t r = 88172645463325252u;
+    char frame[64 * 1024];
+    for (int trial = 0; trial < 3000; trial++) {
+        char nums[POSE_BODY_LANDMARKS][48];
+        size_t len = (size_t)snprintf(frame, sizeof(frame), "{\"landmarks\":[");
+        for (int k = 0; k < POSE_BODY_LANDMARKS; k++) {
+            char digits[24];
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            int nd = 15 + (int)(r % 5);
+            for (int i = 0; i < nd; i++) {
+                r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+                digits[i] = (char)('0' + r % 10);
+            }
+            digits[0] = digits[0] == '0' ? '7' : digits[0];
+            digits[nd] = '\0';
+            /* Below 1 in magnitude, as coordinates are. */
+            int e = -(nd + (int)(r % 12));
+            snprintf(nums[k], sizeof(nums[k]), (r >> 8) % 2 ? "0.%s" : "%se%d",
+                     digits, e);
+            len +=
+                (size_t)snprintf(frame + len, sizeof(frame) - len,
+                                 "%s{\"x\":%s,\"y\":0}", k ? "," : "", nums[k]);
+        }
+        len += (size_t)snprintf(frame + len, sizeof(frame) - len, "]}");
+        pose_frame f;
+        pose_frame_status st = pose_frame_parse(frame, len, &f);
+        for (int k = 0; k < POSE_BODY_LANDMARKS && st == POSE_FRAME_OK; k++) {
+            double want = strtod(nums[k], NULL);
+            if (memcmp(&want, &f.pose.lm[k].x, sizeof(double)) != 0)
+                fail_msg("%s: %.17g, not %.17g", nums[k], f.pose.lm[k].x, want);
+        }
+        if (st != POSE_FRAME_OK)
+            fail_msg("status %d", st);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accepts_every_landmark_key),
         cmocka_unit_test(rejects_with_a_reason),
         cmocka_unit_test(numbers_convert_exactly),
+        cmocka_unit_test(random_numbers_convert_exactly),
         cmocka_unit_test(defaults_for_missing_optional_fields),
     };
     return cmocka_run_group_tests_name("pose_frame", tests, NULL, NULL);
