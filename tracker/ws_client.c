@@ -407,6 +407,13 @@ static void receive(ws_client *c, struct lws *wsi, const char *in, size_t len)
     }
 }
 
+/* Whether wsi is c's current connection. libwebsockets may clear c->wsi
+ * (through pwsi) before reporting a failed connect. */
+static int owns(const ws_client *c, const struct lws *wsi)
+{
+    return c && c->state != WS_WAITING && (c->wsi == wsi || !c->wsi);
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason,
                     void *user, void *in, size_t len)
 {
@@ -431,13 +438,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         char why[160];
         snprintf(why, sizeof(why), "cannot connect: %s",
                  in ? (const char *)in : "error");
-        if (c)
+        if (owns(c, wsi))
             lost(c, why);
         break;
     }
     case LWS_CALLBACK_CLIENT_CLOSED:
-        if (c)
+        if (owns(c, wsi))
             lost(c, "connection closed");
+        break;
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* The one notice every connection gets when it is freed, whatever
+         * else was or was not reported: never keep a pointer past it. */
+        if (owns(c, wsi))
+            lost(c, "connection gone");
         break;
     default:
         break;

@@ -442,3 +442,71 @@ def test_wss_streams_are_verified_against_the_ca_file(ctx):
         wait_for(lambda: r.state == states.REVOKED, 10, what="REVOKED")
     finally:
         stop_servers(src, out)
+
+
+class RefusingServer:
+    """Accepts TCP connections on a port and closes them at once, noting
+    when each came: a WebSocket server that is down but still listening."""
+
+    def __init__(self, port):
+        import socket
+        import threading
+        self.times = []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.running = True
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.times.append(time.monotonic())
+            conn.close()
+
+    def close(self):
+        self.running = False
+        self.thread.join(2)
+        self.sock.close()
+
+
+def test_reconnects_back_off_doubling_and_reset_after_a_success(ctx):
+    store, info = climbs.make_store(seed=13)
+    port = free_port()
+    down = RefusingServer(port)
+    out = WsServer()
+    src = None
+    try:
+        app, r = start(ctx, store, route_id=1, reconnect_delay=0.2,
+                       input_websocket_url=f"ws://127.0.0.1:{port}/ws/",
+                       output_websocket_url=out.url)
+        wait_for(lambda: len(down.times) >= 5, 15,
+                 what=f"five attempts (saw {down.times})")
+        gaps = [b - a for a, b in zip(down.times, down.times[1:])][:4]
+        for gap, want in zip(gaps, [0.2, 0.4, 0.8, 1.6]):
+            assert want * 0.8 < gap < want * 1.5 + 0.1, (gaps, want)
+        down.close()
+        src = WsServer(port)
+        src.wait_client(timeout=10)
+        # Connected: the next loss retries after reconnect_delay again.
+        time.sleep(0.3)
+        src.shutdown()
+        src = None
+        lost = time.monotonic()
+        down = RefusingServer(port)
+        wait_for(lambda: down.times, 5, what="a retry after the loss")
+        assert down.times[0] - lost < 0.6, down.times[0] - lost
+        assert out.clients() == 1
+        r.revoke(terminate=True)
+        wait_for(lambda: r.state == states.REVOKED, 10, what="REVOKED")
+    finally:
+        down.close()
+        if src:
+            src.shutdown()
+        out.shutdown()
