@@ -510,3 +510,89 @@ def test_reconnects_back_off_doubling_and_reset_after_a_success(ctx):
         if src:
             src.shutdown()
         out.shutdown()
+
+
+def test_time_limits_end_the_session_as_abandoned(ctx):
+    store, info = climbs.make_store(seed=14)
+    lines, exp = climbs.climb(store, miss=0, seed=10)
+    src, out = WsServer(), WsServer()
+    try:
+        ctx.worker("--wall-store", store)
+        app = ctx.app()
+        kw = dict(route_id=1, input_websocket_url=src.url,
+                  output_websocket_url=out.url, no_stream_landmarks=True)
+        soft = app.send_task(TRACKER, kwargs=kw, soft_time_limit=1.5)
+        src.wait_client()
+        out.wait_client()
+        feed(src, lines[:60])
+        summary = soft.get(timeout=10)
+        assert summary["stopped_by"] == "time_limit"
+        assert summary["session"]["status"] == "abandoned"
+        assert summary["message_count"] == 60
+        last = out.sessions()[-1]["session"]
+        assert last["status"] == "abandoned" and last["endTime"]
+        wait_for(lambda: out.clients() == 0, 10, what="sockets closed")
+
+        hard = app.send_task(TRACKER, kwargs=kw, time_limit=1.5)
+        out.wait_client()
+        n = len(out.sessions())
+        wait_for(lambda: hard.state == states.FAILURE, 10, what="FAILURE")
+        assert type(hard.result).__name__ == "TimeLimitExceeded"
+        out.wait(lambda m: len([x for x in m if "session" in x]) > n and
+                 [x for x in m if "session" in x][-1]["session"]["status"] ==
+                 "abandoned", 10, "the final frame after the hard limit")
+    finally:
+        stop_servers(src, out)
+
+
+def test_debug_turns_on_the_tasks_own_debug_log(ctx):
+    store, info = climbs.make_store(seed=15)
+    src, out = WsServer(), WsServer()
+    try:
+        w = ctx.worker("--wall-store", store, "-l", "warning")
+        app = ctx.app()
+        kw = dict(route_id=1, input_websocket_url=src.url,
+                  output_websocket_url=out.url)
+        quiet = app.send_task(TRACKER, kwargs=kw)
+        loud = app.send_task(TRACKER, kwargs=dict(kw, debug=True))
+        wait_for(lambda: src.clients() == 2 and out.clients() == 2, 10,
+                 what="both trackers connected")
+        src.send("not a frame")
+        wait_for(lambda: "frame rejected: not_json" in w.text(), 10,
+                 what="the debug line")
+        text = w.text()
+        assert f"DEBUG/MainProcess] {climbs.TRACKER}[{loud.id}]: frame " \
+            "rejected: not_json" in text
+        assert f"[{loud.id}]: connected to {src.url}" in text
+        assert f"[{quiet.id}]: frame rejected" not in text
+        for r in (quiet, loud):
+            r.revoke(terminate=True)
+        wait_for(lambda: quiet.state == loud.state == states.REVOKED, 10,
+                 what="REVOKED")
+    finally:
+        stop_servers(src, out)
+
+
+def test_warm_shutdown_ends_running_trackers_with_their_summary(ctx):
+    store, info = climbs.make_store(seed=16)
+    lines, exp = climbs.climb(store, miss=0, seed=11)
+    src, out = WsServer(), WsServer()
+    try:
+        # A tracker runs until stopped: when the warm shutdown's wait runs
+        # out it is asked to stop, and ends with its summary.
+        w = ctx.worker("--wall-store", store, "--shutdown-timeout", "1")
+        app = ctx.app()
+        r = app.send_task(TRACKER, kwargs=dict(
+            route_id=1, input_websocket_url=src.url,
+            output_websocket_url=out.url, no_stream_landmarks=True))
+        src.wait_client()
+        out.wait_client()
+        feed(src, lines[:30])
+        out.wait(lambda m: len(m) >= 30, 10, "30 frames")
+        assert w.stop() == 0
+        summary = r.get(timeout=10)
+        assert summary["stopped_by"] == "shutdown"
+        assert summary["message_count"] == 30
+        assert out.sessions()[-1]["session"]["status"] == "abandoned"
+    finally:
+        stop_servers(src, out)
