@@ -79,7 +79,8 @@ build/fuzz/%: tests/fuzz/%.c $(PROTOCOL_SRC) $(TRACKER_CORE_SRC)
 
 unit: $(UNIT_BIN)
 fuzz: $(FUZZ_BIN)
-test-build: build/posetrackd $(TOOLS) build/asan/posetrackd unit fuzz
+test-build: build/posetrackd $(TOOLS) build/asan/posetrackd unit fuzz \
+    build/bench/tracker_core
 
 deps:
 	scripts/install-deps

@@ -112,13 +112,10 @@ class Tracker:
         idx = [15 + side, 17 + side, 19 + side, 21 + side]
         pts = a[idx]
         palm = pts[:, :3].mean(axis=0)
-        elbow = a[13 + side, :3]
-        v = palm[:2] - elbow[:2]
-        n = np.hypot(*v)
-        width = np.hypot(*(pts[1, :2] - pts[2, :2]))
-        out = palm.copy()
-        if n > 0:
-            out[:2] += v / n * width * self.ext / 100
+        v = palm - a[13 + side, :3]
+        n = np.linalg.norm(v)
+        width = np.linalg.norm(pts[1, :3] - pts[2, :3])
+        out = palm + v / n * width * self.ext / 100 if n > 0 else palm
         return np.append(out, pts[:, 3].min())
 
     def update(self, t, touching):
