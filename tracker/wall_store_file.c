@@ -209,40 +209,50 @@ static void file_get_wall(wall_store *s, long id, wall_store_wall_cb cb,
     buf_free(&err);
 }
 
+/* Reads routes/<id>.json; NULL with err (not yet naming the route). */
+static route *load_route(long id, const char *path, buf *err)
+{
+    json_t *j = read_json(path, err);
+    if (!j)
+        return NULL;
+    const json_t *name = json_object_get(j, "name");
+    buf rerr;
+    buf_init(&rerr);
+    route *r = xmalloc(sizeof(*r));
+    if (route_from_json(json_object_get(j, "data"), id,
+                        json_is_string(name) ? json_string_value(name) : "", r,
+                        &rerr) < 0) {
+        buf_printf(err, "%s: %s", path, rerr.data);
+        free(r);
+        r = NULL;
+    }
+    buf_free(&rerr);
+    json_decref(j);
+    return r;
+}
+
 static void file_get_route(wall_store *s, long id, wall_store_route_cb cb,
                            void *data)
 {
     file_store *fs = (file_store *)s;
-    buf path, err;
+    buf path, err, why;
     buf_init(&path);
     buf_init(&err);
+    buf_init(&why);
     buf_printf(&path, "%s/routes/%ld.json", fs->dir, id);
     route *r = NULL;
     struct stat st;
-    json_t *j = NULL;
     if (stat(path.data, &st) < 0)
-        buf_printf(&err, "route %ld: %s: %s", id, path.data,
+        buf_printf(&why, "%s: %s", path.data,
                    errno == ENOENT ? "no such route" : strerror(errno));
-    else if (!(j = read_json(path.data, &err)))
-        ;
-    else {
-        const json_t *name = json_object_get(j, "name");
-        buf rerr;
-        buf_init(&rerr);
-        r = xmalloc(sizeof(*r));
-        if (route_from_json(json_object_get(j, "data"), id,
-                            json_is_string(name) ? json_string_value(name) : "",
-                            r, &rerr) < 0) {
-            buf_printf(&err, "route %ld: %s: %s", id, path.data, rerr.data);
-            free(r);
-            r = NULL;
-        }
-        buf_free(&rerr);
-    }
-    json_decref(j);
+    else
+        r = load_route(id, path.data, &why);
+    if (!r)
+        buf_printf(&err, "route %ld: %s", id, why.data);
     cb(data, r, r ? NULL : err.data);
     buf_free(&path);
     buf_free(&err);
+    buf_free(&why);
 }
 
 static void file_close(wall_store *s)
