@@ -92,6 +92,8 @@ def main():
               f"{N / TARGET_N:.2f}x")
         for r in rs:
             r.revoke(terminate=True)
+        # Dropped while Redis is up: a result's finalizer talks to it.
+        rs.clear()
         app.close()
     finally:
         if worker:
