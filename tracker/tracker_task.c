@@ -628,12 +628,12 @@ static void tracker_abort(task_run *run)
 }
 
 int tracker_task_setup(uv_loop_t *loop, wall_store *store, const char *ca_file,
-                       buf *err)
+                       double ping_interval, buf *err)
 {
     tracker_env *env = &env_storage;
     env->loop = loop;
     env->store = store;
-    env->hub = ws_hub_new(loop, ca_file);
+    env->hub = ws_hub_new(loop, ca_file, ping_interval);
     buf_init(&env->out);
     const char *names[] = {TRACKER_TASK_NAME, TRACKER_TASK_SHORT_NAME};
     for (size_t i = 0; i < 2; i++) {

@@ -14,11 +14,12 @@
 #define TRACKER_TASK_SHORT_NAME "websocket_pose_session_tracker_task"
 
 /* Registers the task under both names. store (may be NULL: every run
- * fails with a clear error) and the hub's CA file are used by every run;
+ * fails with a clear error), the CA file and the ping interval (seconds)
+ * of the WebSocket hub are used by every run;
  * the store is owned by the tracker module from here on. Returns 0, or -1
  * with err. */
 int tracker_task_setup(uv_loop_t *loop, wall_store *store, const char *ca_file,
-                       buf *err);
+                       double ping_interval, buf *err);
 /* After the loop has ended: releases the store and the WebSocket hub. */
 void tracker_task_teardown(void);
 

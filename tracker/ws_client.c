@@ -27,6 +27,7 @@ struct ws_hub {
      * close callbacks) frees it. This one has had its first. */
     struct lws_context *dying;
     char *ca_file;
+    lws_retry_bo_t keepalive; /* ping and hang-up times of every client */
     size_t clients;
     uv_timer_t *linger; /* pending context teardown, or NULL */
 };
@@ -69,11 +70,6 @@ struct ws_client {
     unsigned long connects, dropped, superseded;
 };
 
-static const lws_retry_bo_t keepalive = {
-    .secs_since_valid_ping = WS_CLIENT_PING_SECS,
-    .secs_since_valid_hangup = WS_CLIENT_HANGUP_SECS,
-};
-
 static int callback(struct lws *wsi, enum lws_callback_reasons reason,
                     void *user, void *in, size_t len);
 
@@ -91,10 +87,14 @@ static void lws_log_line(int level, const char *line)
               "websocket: %.*s", (int)n, line);
 }
 
-ws_hub *ws_hub_new(uv_loop_t *loop, const char *ca_file)
+ws_hub *ws_hub_new(uv_loop_t *loop, const char *ca_file, double ping_interval)
 {
     ws_hub *h = xcalloc(1, sizeof(*h));
     h->loop = loop;
+    /* libwebsockets counts whole seconds in 16 bits. */
+    double ping = ceil(fmin(fmax(ping_interval, 1), 30000));
+    h->keepalive.secs_since_valid_ping = (uint16_t)ping;
+    h->keepalive.secs_since_valid_hangup = (uint16_t)(2 * ping);
     h->ca_file = ca_file ? xstrdup(ca_file) : NULL;
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line);
     return h;
@@ -236,7 +236,7 @@ static void connect_now(ws_client *c)
     info.origin = c->address;
     info.ssl_connection = c->tls ? LCCSCF_USE_SSL : 0;
     info.local_protocol_name = protocols[0].name;
-    info.retry_and_idle_policy = &keepalive;
+    info.retry_and_idle_policy = &c->hub->keepalive;
     info.userdata = c;
     info.pwsi = &c->wsi;
     if (!lws_client_connect_via_info(&info) && c->state == WS_CONNECTING)

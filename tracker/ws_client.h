@@ -2,7 +2,9 @@
  * (ws:// or wss://), reconnects after a loss with exponential backoff
  * (DESIGN §6.9: from the reconnect delay, doubling to WS_CLIENT_MAX_DELAY,
  * reset by a successful connection), keeps the link checked with pings,
- * and queues what the owner sends while it is down.
+ * and queues what the owner sends while it is down. A link silent for the
+ * hub's ping interval is pinged, and dropped when twice that passes without
+ * an answer.
  *
  * Two kinds of outgoing message: the latest state (a newer one replaces
  * one not yet sent, so a slow reader gets the newest frame, never a
@@ -24,10 +26,6 @@
 #define WS_CLIENT_MAX_DELAY 60.0
 /* Replies waiting to be sent; more are dropped (and counted). */
 #define WS_CLIENT_MAX_REPLIES 32
-/* Seconds without traffic before a ping, and before the link is given up
- * as dead. */
-#define WS_CLIENT_PING_SECS 20
-#define WS_CLIENT_HANGUP_SECS 40
 /* Seconds a closing client waits for its last frame to go out. */
 #define WS_CLIENT_CLOSE_SECS 2
 
@@ -48,9 +46,10 @@ typedef struct ws_client_cbs {
     void (*on_down)(ws_client *c, const char *why, double retry_in, void *data);
 } ws_client_cbs;
 
-/* ca_file: extra CA certificates for wss:// (NULL: the system's). Owned
+/* ca_file: extra CA certificates for wss:// (NULL: the system's);
+ * ping_interval in seconds (rounded up to whole seconds, at least 1). Owned
  * by its creator; freed with ws_hub_free() once no client is left. */
-ws_hub *ws_hub_new(uv_loop_t *loop, const char *ca_file);
+ws_hub *ws_hub_new(uv_loop_t *loop, const char *ca_file, double ping_interval);
 void ws_hub_free(ws_hub *h);
 
 /* Starts connecting to url (already checked by tracker_args_url_ok()).

@@ -81,6 +81,9 @@ static const opt_def opts[] = {
      "directory of walls/<id>.json, routes/<id>.json and their SVGs"},
     {"ws-ca-file", 0, OPT_STR, OFF(ws_ca_file), NULL,
      "CA certificates (PEM) trusted for wss:// besides the system's"},
+    {"ws-ping-interval", 0, OPT_SECONDS, OFF(ws_ping_interval), NULL,
+     "seconds of silence before a tracker pings its WebSocket peer; twice "
+     "that unanswered drops the link (20)"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -98,6 +101,7 @@ static void set_defaults(config *c)
     c->loglevel = LOG_LEVEL_WARNING;
     c->max_message_size = CONFIG_DEFAULT_MAX_MESSAGE_SIZE;
     c->shutdown_timeout = CONFIG_DEFAULT_SHUTDOWN_TIMEOUT;
+    c->ws_ping_interval = CONFIG_DEFAULT_WS_PING_INTERVAL;
 }
 
 static void free_list(char **list, size_t n)

@@ -22,6 +22,8 @@
 #define CONFIG_DEFAULT_MAX_MESSAGE_SIZE (16u << 20)
 /* How long warm shutdown waits for running tasks before cancelling them. */
 #define CONFIG_DEFAULT_SHUTDOWN_TIMEOUT 10.0
+/* Silence (seconds) before the tracker pings a WebSocket peer. */
+#define CONFIG_DEFAULT_WS_PING_INTERVAL 20.0
 
 typedef struct config {
     char *broker_url;
@@ -45,6 +47,7 @@ typedef struct config {
     char *statedb;
     char *wall_store; /* tracker walls and routes (files) */
     char *ws_ca_file; /* extra CAs for wss:// */
+    double ws_ping_interval;
     size_t max_message_size;
     double shutdown_timeout;
 } config;

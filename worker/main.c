@@ -48,7 +48,8 @@ int main(int argc, char **argv)
     uv_loop_t *loop = uv_default_loop();
     wall_store *store =
         cfg.wall_store ? wall_store_file_open(cfg.wall_store) : NULL;
-    if (tracker_task_setup(loop, store, cfg.ws_ca_file, &err) != 0) {
+    if (tracker_task_setup(loop, store, cfg.ws_ca_file, cfg.ws_ping_interval,
+                           &err) != 0) {
         log_critical("%s", err.data);
         return 1;
     }

@@ -596,3 +596,104 @@ def test_warm_shutdown_ends_running_trackers_with_their_summary(ctx):
         assert out.sessions()[-1]["session"]["status"] == "abandoned"
     finally:
         stop_servers(src, out)
+
+
+class SilentWsServer:
+    """A WebSocket server written by hand that completes the handshake and
+    then never sends a byte, pongs included: it notes every frame opcode a
+    client sends and every connection."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.port = free_port()
+        self.url = f"ws://127.0.0.1:{self.port}/ws/"
+        self.opcodes, self.connects = [], 0
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.running = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import threading
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connects += 1
+            threading.Thread(target=self._serve, args=(conn,),
+                             daemon=True).start()
+
+    def _serve(self, conn):
+        import base64
+        import hashlib
+        conn.settimeout(0.5)
+        data = b""
+        while b"\r\n\r\n" not in data and self.running:
+            try:
+                chunk = conn.recv(4096)
+            except OSError:
+                continue
+            if not chunk:
+                return
+            data += chunk
+        key = [l.split(b":", 1)[1].strip() for l in data.split(b"\r\n")
+               if l.lower().startswith(b"sec-websocket-key:")][0]
+        accept = base64.b64encode(hashlib.sha1(
+            key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+        conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
+                     b"\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+                     accept + b"\r\n\r\n")
+        buf = data.split(b"\r\n\r\n", 1)[1]
+        while self.running:
+            while len(buf) >= 2:
+                n = buf[1] & 0x7F
+                head = 2 + (2 if n == 126 else 8 if n == 127 else 0) + 4
+                if len(buf) < head:
+                    break
+                if n == 126:
+                    n = int.from_bytes(buf[2:4], "big")
+                elif n == 127:
+                    n = int.from_bytes(buf[2:10], "big")
+                if len(buf) < head + n:
+                    break
+                self.opcodes.append(buf[0] & 0x0F)
+                buf = buf[head + n:]
+            try:
+                chunk = conn.recv(65536)
+            except OSError:
+                continue
+            if not chunk:
+                conn.close()
+                return
+            buf += chunk
+
+    def close(self):
+        self.running = False
+        self.sock.close()
+
+
+def test_a_silent_link_is_pinged_then_dropped_and_reconnected(ctx):
+    store, info = climbs.make_store(seed=17)
+    silent = SilentWsServer()
+    out = WsServer()
+    try:
+        ctx.worker("--wall-store", store, "--ws-ping-interval", "1")
+        app = ctx.app()
+        r = app.send_task(TRACKER, kwargs=dict(
+            route_id=1, input_websocket_url=silent.url,
+            output_websocket_url=out.url, reconnect_delay=0.2))
+        wait_for(lambda: 9 in silent.opcodes, 10, what="a ping (opcode 9)")
+        # Unanswered for twice the interval: the link is dropped and made
+        # again, while the healthy output link (it answers) stays up.
+        wait_for(lambda: silent.connects >= 2, 10, what="a reconnect")
+        assert out.connects == 1
+        r.revoke(terminate=True)
+        wait_for(lambda: r.state == states.REVOKED, 10, what="REVOKED")
+    finally:
+        silent.close()
+        out.shutdown()
