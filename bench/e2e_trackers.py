@@ -6,6 +6,12 @@ tracker's PROGRESS: the frame rate each sustained, its latency from input
 received to session frame written (p99, max), and posetrackd's memory per
 tracker (RSS growth over the idle daemon).
 
+The peer, measured first in the same run on the same servers: the Python
+Celery worker (-P prefork -c 2) running the tracker's Python twin
+(tests_app, the numpy algorithm of bench/tracker_numpy.py), given four
+trackers. A tracker counts as sustained at 95% of the 30 frames/s it is
+sent; the ratio is sustained trackers against sustained trackers.
+
     BENCH_TRACKERS=2000 BENCH_SECONDS=10 bench/e2e_trackers.py
 
 Targets (issue 4): 2,000 trackers at 30 frames/s with p99 < 20 ms and
@@ -34,6 +40,44 @@ def rss_kib(pid):
     return 0
 
 
+SUSTAINED = 0.95 * 30
+
+
+def measure(rs, seconds):
+    """Frames/s each tracker took over `seconds`, from its PROGRESS."""
+    support.wait_for(lambda: all(r.state == "PROGRESS" for r in rs[:2]), 120,
+                     interval=1, what="trackers streaming")
+    time.sleep(2)
+    before = {r.id: (r.info or {}).get("message_count", 0)
+              if r.state == "PROGRESS" else 0 for r in rs}
+    t1 = time.monotonic()
+    time.sleep(seconds + 1.2)
+    span = time.monotonic() - t1
+    return [(((r.info or {}).get("message_count", 0)
+              if r.state == "PROGRESS" else 0) - before[r.id]) / span
+            for r in rs]
+
+
+def python_peer(redis, store, cam, screen):
+    """Trackers the Python worker sustains, of four sent."""
+    py = support.PyWorker(redis.url(), "-P", "prefork", "-c", "2", "-Q", "py",
+                          loglevel="warning", env={"PT_WALL_STORE": store})
+    app = support.celery_app(redis.url())
+    try:
+        rs = [app.send_task(climbs.TRACKER, queue="py", kwargs=dict(
+            route_id=1, input_websocket_url=f"ws://127.0.0.1:{cam}/py/{k}",
+            output_websocket_url=f"ws://127.0.0.1:{screen}/py/{k}"))
+            for k in range(4)]
+        rates = measure(rs, min(SECONDS, 6))
+        for r in rs:
+            r.revoke(terminate=True)
+        rs.clear()
+        return rates
+    finally:
+        app.close()
+        py.stop()
+
+
 def main():
     store, info = climbs.make_store(cols=10, rows=15, holds=142, seed=11)
     lines, exp = climbs.climb(store, seed=3, miss=0)
@@ -46,6 +90,7 @@ def main():
     redis = support.Redis()
     worker = None
     try:
+        py_rates = python_peer(redis, store, cam, screen)
         worker = support.Worker(redis.url(), "-c", str(N + 16), "--wall-store",
                                 store, "-l", "warning",
                                 binary=os.path.join(support.ROOT, "build",
@@ -88,8 +133,13 @@ def main():
               f"(target < {TARGET_P99_MS:.0f}); worst max {max(maxes):.1f} ms")
         print(f"  memory: idle {idle / 1024:.1f} MiB, peak {max(rss) / 1024:.1f} "
               f"MiB, {per:.1f} KiB per tracker (target < {TARGET_KIB})")
-        print(f"  against the target of {TARGET_N} trackers: "
-              f"{N / TARGET_N:.2f}x")
+        ours = sum(r >= SUSTAINED for r in rates)
+        theirs = sum(r >= SUSTAINED for r in py_rates)
+        print(f"  sustained (>= {SUSTAINED:.1f} frames/s): posetrackd {ours} "
+              f"of {N}; Python worker (prefork -c 2, the numpy twin) {theirs} "
+              f"of 4 (rates {', '.join(f'{r:.1f}' for r in py_rates)})")
+        print(f"  ratio: {ours / max(theirs, 1):.0f}x; target: {TARGET_N} "
+              f"trackers ({ours / TARGET_N:.2f} of it)")
         for r in rs:
             r.revoke(terminate=True)
         # Dropped while Redis is up: a result's finalizer talks to it.

@@ -165,13 +165,13 @@ class PyWorker:
     """The real Python Celery worker running tests_app."""
 
     def __init__(self, broker, *args, name=None, loglevel="info",
-                 without=("heartbeat", "gossip", "mingle")):
+                 without=("heartbeat", "gossip", "mingle"), env=None):
         fd, self.logpath = tempfile.mkstemp(prefix="pt-pyworker-", suffix=".log")
         os.close(fd)
         self.name = name or f"py{free_port()}@%h"
         self.broker = broker
-        env = dict(os.environ, PT_BROKER=broker,
-                   PYTHONPATH=TESTS_APP_DIR)
+        env = dict(os.environ, PT_BROKER=broker, PYTHONPATH=TESTS_APP_DIR,
+                   **(env or {}))
         self.log = open(self.logpath, "wb")
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "celery", "-A", "tests_app", "worker", "-n", self.name,

@@ -71,3 +71,54 @@ def test_every_session_frame_matches_the_python_reference(ctx):
     finally:
         src.shutdown()
         out.shutdown()
+
+
+def stream_one_by_one(src, out, lines):
+    wait_for(lambda: out.received, 30, what="the first output")
+    base = len(out.received)
+    for i, line in enumerate(lines):
+        src.send(line)
+        wait_for(lambda: len(out.received) > base + i, 10, interval=0.001,
+                 what=f"session frame {i}")
+    return [m["session"] for m in out.json()[base:]]
+
+
+def test_python_worker_and_posetrackd_stream_the_same_sessions(ctx):
+    """Differential through Celery: the same climb to the tracker task on
+    the real Python worker (tests_app's twin) and on posetrackd."""
+    store, info = climbs.make_store(seed=22, cols=8, rows=10)
+    lines, exp = climbs.climb(store, miss=0.05, seed=22, noise=0.002)
+    ctx.pyworker("-P", "prefork", "-c", "1", "-Q", "pyq",
+                 env={"PT_WALL_STORE": store})
+    ctx.worker("--wall-store", store, "-Q", "ptq")
+    app = ctx.app()
+    sessions = {}
+    for queue in ("pyq", "ptq"):
+        src, out = WsServer(), WsServer()
+        try:
+            r = app.send_task(TRACKER, queue=queue, kwargs=dict(
+                route_id=1, input_websocket_url=src.url,
+                output_websocket_url=out.url, no_stream_landmarks=True))
+            src.wait_client(timeout=30)
+            out.wait_client(timeout=30)
+            if queue == "pyq":
+                # The twin sends nothing before the first frame.
+                src.send(lines[0])
+                got = stream_one_by_one(src, out, lines[1:])
+                got.insert(0, out.json()[0]["session"])
+            else:
+                got = stream_one_by_one(src, out, lines)
+            sessions[queue] = got
+            wait_for(lambda: r.state == "PROGRESS", 10, what="PROGRESS")
+            r.revoke(terminate=True)
+            wait_for(lambda: r.state == "REVOKED", 15, what="REVOKED")
+        finally:
+            src.shutdown()
+            out.shutdown()
+    py, pt = sessions["pyq"], sessions["ptq"]
+    assert len(py) == len(pt) == len(lines)
+    for a, b in zip(py, pt):
+        a = dict(a, startTime=None)
+        b = dict(b, startTime=None)
+        assert a == b, (a, b)
+    assert pt[-1]["status"] == "completed"
