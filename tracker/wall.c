@@ -112,10 +112,11 @@ static int read_hold(const json_t *h, size_t i, route_hold *out, buf *err)
         return -1;
     }
     const json_t *type = json_object_get(h, "type");
-    const char *t = json_is_null(type) || !type ? "normal"
-                    : json_is_string(type)      ? json_string_value(type)
-                                                : NULL;
-    if (t && strcmp(t, "start") == 0)
+    const char *t = json_is_string(type) ? json_string_value(type) : NULL;
+    if (!type || json_is_null(type))
+        /* No type in the route: the id's start_/finish_ prefix says. */
+        out->type = route_type_from_id(json_string_value(id));
+    else if (t && strcmp(t, "start") == 0)
         out->type = SESSION_HOLD_START;
     else if (t && strcmp(t, "finish") == 0)
         out->type = SESSION_HOLD_FINISH;

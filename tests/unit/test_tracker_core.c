@@ -188,8 +188,7 @@ static void route_order_and_types_win_over_document_and_prefixes(void **st)
     assert_non_null(strstr(out.data, "{\"id\":\"b\",\"type\":\"finish\","
                                      "\"status\":\"touched\","
                                      "\"time\":\"2027-01-15T08:00:03.000Z\"}"));
-    assert_non_null(
-        strstr(out.data, "{\"id\":\"start_a\",\"type\":\"normal\""));
+    assert_non_null(strstr(out.data, "{\"id\":\"start_a\",\"type\":\"start\""));
     assert_non_null(strstr(out.data, "\"id\":\"ghost\",\"type\":\"start\","
                                      "\"status\":\"untouched\""));
     assert_non_null(strstr(out.data, "\"status\":\"completed\""));
