@@ -42,14 +42,6 @@ def drain(redis, n):
     return n / (time.monotonic() - t0)
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def main():
     redis = support.Redis()
     try:
@@ -58,7 +50,7 @@ def main():
         w = support.Worker(redis.url(), "-l", "warning",
                            binary=os.path.join(support.ROOT, "build", "posetrackd"))
         time.sleep(0.5)
-        idle = rss_kib(w.proc.pid)
+        idle = support.rss_kib(w.proc.pid)
         pt_rate = drain(redis, N)
         w.stop()
 

@@ -32,30 +32,34 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 TARGET_N, TARGET_P99_MS, TARGET_KIB = 2000, 20.0, 64
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 SUSTAINED = 0.95 * 30
 
 
-def measure(rs, seconds):
-    """Frames/s each tracker took over `seconds`, from its PROGRESS."""
-    support.wait_for(lambda: all(r.state == "PROGRESS" for r in rs[:2]), 120,
-                     interval=1, what="trackers streaming")
-    time.sleep(2)
-    before = {r.id: (r.info or {}).get("message_count", 0)
-              if r.state == "PROGRESS" else 0 for r in rs}
+def frames_taken(r):
+    return (r.info or {}).get("message_count", 0) if r.state == "PROGRESS" \
+        else 0
+
+
+def measure(rs, seconds, running, sample=None):
+    """Frames/s each tracker took over `seconds` (from its PROGRESS) once
+    the first `running` of them stream, and how long until they did;
+    sample() runs once a second."""
+    t0 = time.monotonic()
+    support.wait_for(lambda: all(r.state == "PROGRESS" and
+                                 r.info.get("input_connected")
+                                 for r in rs[:running]), 120,
+                     interval=1, what=f"{running} trackers streaming")
+    ready = time.monotonic() - t0
+    time.sleep(2)  # warm-up: the first frames of every stream
+    before = {r.id: frames_taken(r) for r in rs}
     t1 = time.monotonic()
-    time.sleep(seconds + 1.2)
+    while time.monotonic() - t1 < seconds:
+        time.sleep(1)
+        if sample:
+            sample()
+    time.sleep(1.2)  # one more PROGRESS from each
     span = time.monotonic() - t1
-    return [(((r.info or {}).get("message_count", 0)
-              if r.state == "PROGRESS" else 0) - before[r.id]) / span
-            for r in rs]
+    return [(frames_taken(r) - before[r.id]) / span for r in rs], ready
 
 
 def python_peer(redis, store, cam, screen):
@@ -68,7 +72,8 @@ def python_peer(redis, store, cam, screen):
             route_id=1, input_websocket_url=f"ws://127.0.0.1:{cam}/py/{k}",
             output_websocket_url=f"ws://127.0.0.1:{screen}/py/{k}"))
             for k in range(4)]
-        rates = measure(rs, min(SECONDS, 6))
+        # prefork -c 2 runs two; the others wait for a free process.
+        rates, _ = measure(rs, min(SECONDS, 6), running=2)
         for r in rs:
             r.revoke(terminate=True)
         rs.clear()
@@ -96,30 +101,17 @@ def main():
                                 binary=os.path.join(support.ROOT, "build",
                                                     "posetrackd"))
         time.sleep(0.5)
-        idle = rss_kib(worker.proc.pid)
+        idle = support.rss_kib(worker.proc.pid)
         app = support.celery_app(redis.url())
         rs = [app.send_task(climbs.TRACKER, kwargs=dict(
             route_id=1, no_stream_landmarks=False,
             input_websocket_url=f"ws://127.0.0.1:{cam}/in/{k}",
             output_websocket_url=f"ws://127.0.0.1:{screen}/out/{k}"))
             for k in range(N)]
-        t0 = time.monotonic()
-        support.wait_for(lambda: all(r.state == "PROGRESS" and
-                                     r.info.get("input_connected") for r in rs),
-                         120, interval=1, what=f"{N} trackers streaming")
-        up = time.monotonic() - t0
-        time.sleep(2)  # warm-up: the first frames of every stream
-        before = {r.id: r.info["message_count"] for r in rs}
-        t1 = time.monotonic()
         rss = []
-        while time.monotonic() - t1 < SECONDS:
-            time.sleep(1)
-            rss.append(rss_kib(worker.proc.pid))
-        time.sleep(1.2)  # one more PROGRESS from each
-        span = time.monotonic() - t1
+        rates, up = measure(rs, SECONDS, running=N, sample=lambda: rss.append(
+            support.rss_kib(worker.proc.pid)))
         metas = [r.info for r in rs]
-        rates = [(m["message_count"] - before[r.id]) / span
-                 for r, m in zip(rs, metas)]
         p99s = [m["latency_ms"]["p99"] for m in metas]
         maxes = [m["latency_ms"]["max"] for m in metas]
         per = (max(rss) - idle) / N

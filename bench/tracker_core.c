@@ -16,16 +16,20 @@
 static wall *loaded;
 static route *loaded_route;
 
-static void got_wall(void *d, wall *w, const char *err)
+static void got_wall(void *d, wall *w, wall_store_status st,
+                     const char *err)
 {
+    (void)st;
     (void)d;
     if (!w)
         fprintf(stderr, "%s\n", err);
     loaded = w;
 }
 
-static void got_route(void *d, route *r, const char *err)
+static void got_route(void *d, route *r, wall_store_status st,
+                      const char *err)
 {
+    (void)st;
     (void)d;
     if (!r)
         fprintf(stderr, "%s\n", err);

@@ -31,6 +31,15 @@ def node_name(name):
     return name.replace("%h", socket.gethostname())
 
 
+def rss_kib(pid):
+    """A process's resident memory in KiB, for the benchmarks."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
     """Polls predicate until it is true; bounded in time."""
     deadline = time.monotonic() + timeout

@@ -289,16 +289,20 @@ static int check_route(void)
     return 0;
 }
 
-static void got_wall(void *data, wall *w, const char *err)
+static void got_wall(void *data, wall *w, wall_store_status st,
+                     const char *err)
 {
+    (void)st;
     (void)data;
     if (!w)
         fprintf(stderr, "posetrack-climb: %s\n", err);
     C.w = w;
 }
 
-static void got_route(void *data, route *r, const char *err)
+static void got_route(void *data, route *r, wall_store_status st,
+                      const char *err)
 {
+    (void)st;
     *(int *)data = r != NULL;
     if (!r) {
         fprintf(stderr, "posetrack-climb: %s\n", err);

@@ -186,6 +186,7 @@ static void send_progress(tracker *t, double now)
     double elapsed = now - t->started;
     double span = now - t->progress_at;
     uint64_t count = t->core.accepted;
+    size_t touched = holds_touched(t);
     json_t *meta = json_pack(
         "{s:s, s:I, s:I, s:f, s:f, s:s, s:I, s:I, s:b, s:b, s:I, s:o}",
         "status", "running", "message_count", (json_int_t)count,
@@ -193,7 +194,7 @@ static void send_progress(tracker *t, double now)
         "elapsed_time", elapsed, "rate",
         span > 0 ? (double)(count - t->progress_count) / span : 0.0,
         "session_status", session_status_name(t->core.session.status),
-        "holds_touched", (json_int_t)holds_touched(t), "holds_total",
+        "holds_touched", (json_int_t)touched, "holds_total",
         (json_int_t)t->core.nholds, "input_connected",
         t->in && ws_client_is_open(t->in), "output_connected",
         t->out && ws_client_is_open(t->out), "wall_id",
@@ -203,9 +204,11 @@ static void send_progress(tracker *t, double now)
     t->progress_count = count;
     t->progress_at = now;
     t->progress_status = t->core.session.status;
-    t->progress_touched = holds_touched(t);
+    t->progress_touched = touched;
 }
 
+/* Frames, the session's status and touched holds (reset_holds changes the
+ * last two without a frame) are what PROGRESS reports as changing. */
 static void progress_tick(uv_timer_t *h)
 {
     tracker *t = h->data;
@@ -340,8 +343,10 @@ static void parameters_updated(tracker *t)
     send_session(t);
 }
 
-static void route_loaded(void *data, route *r, const char *err)
+static void route_loaded(void *data, route *r, wall_store_status st,
+                         const char *err)
 {
+    (void)st;
     tracker *t = data;
     if (!store_answered(t)) {
         discard_route(r);
@@ -524,18 +529,32 @@ static void begin(tracker *t, route *r)
     open_sockets(t);
 }
 
-static void got_route(void *data, route *r, const char *err)
+/* The Python exception a Django task would raise for a store failure. */
+static const char *store_exception(wall_store_status st)
+{
+    switch (st) {
+    case WALL_STORE_NOT_FOUND:
+        return "LookupError";
+    case WALL_STORE_UNAVAILABLE:
+        return "OSError";
+    default:
+        return "ValueError";
+    }
+}
+
+static void got_route(void *data, route *r, wall_store_status st,
+                      const char *err)
 {
     tracker *t = data;
     if (!store_answered(t))
         discard_route(r);
     else if (!r)
-        fail_setup(t, "LookupError", err);
+        fail_setup(t, store_exception(st), err);
     else
         begin(t, r);
 }
 
-static void got_wall(void *data, wall *w, const char *err)
+static void got_wall(void *data, wall *w, wall_store_status st, const char *err)
 {
     tracker *t = data;
     if (!store_answered(t)) {
@@ -543,8 +562,7 @@ static void got_wall(void *data, wall *w, const char *err)
         return;
     }
     if (!w) {
-        fail_setup(
-            t, strstr(err, "no such wall") ? "LookupError" : "ValueError", err);
+        fail_setup(t, store_exception(st), err);
         return;
     }
     t->wall = w;

@@ -9,11 +9,24 @@
 
 typedef struct wall_store wall_store;
 
+/* What went wrong, so a caller can answer with the right exception
+ * without reading the message. */
+typedef enum wall_store_status {
+    WALL_STORE_OK,
+    WALL_STORE_NOT_FOUND,   /* no wall or route with that id */
+    WALL_STORE_INVALID,     /* it exists but cannot be used: bad JSON, SVG,
+                               calibration or route data */
+    WALL_STORE_UNAVAILABLE, /* the store itself failed (I/O, database) */
+} wall_store_status;
+
 /* On success w is a reference the callback owns (wall_unref()); on failure
- * w is NULL and err says why, naming the wall. */
-typedef void (*wall_store_wall_cb)(void *data, wall *w, const char *err);
+ * w is NULL, st says what kind of failure and err says why, naming the
+ * wall. */
+typedef void (*wall_store_wall_cb)(void *data, wall *w, wall_store_status st,
+                                   const char *err);
 /* On success r is the callback's to route_free(); NULL on failure. */
-typedef void (*wall_store_route_cb)(void *data, route *r, const char *err);
+typedef void (*wall_store_route_cb)(void *data, route *r, wall_store_status st,
+                                    const char *err);
 
 typedef struct wall_store_ops {
     void (*get_wall)(wall_store *s, long id, wall_store_wall_cb cb, void *data);

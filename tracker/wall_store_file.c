@@ -188,7 +188,9 @@ static void file_get_wall(wall_store *s, long id, wall_store_wall_cb cb,
     buf_printf(&path, "%s/walls/%ld.json", fs->dir, id);
     struct stat js;
     wall *w = NULL;
+    wall_store_status st = WALL_STORE_INVALID;
     if (stat(path.data, &js) < 0) {
+        st = errno == ENOENT ? WALL_STORE_NOT_FOUND : WALL_STORE_UNAVAILABLE;
         buf_printf(&err, "wall %ld: %s: %s", id, path.data,
                    errno == ENOENT ? "no such wall" : strerror(errno));
     } else if (!(w = fresh_cached(fs, id, &js))) {
@@ -204,7 +206,7 @@ static void file_get_wall(wall_store *s, long id, wall_store_wall_cb cb,
         }
         buf_free(&lerr);
     }
-    cb(data, w, w ? NULL : err.data);
+    cb(data, w, w ? WALL_STORE_OK : st, w ? NULL : err.data);
     buf_free(&path);
     buf_free(&err);
 }
@@ -241,15 +243,18 @@ static void file_get_route(wall_store *s, long id, wall_store_route_cb cb,
     buf_init(&why);
     buf_printf(&path, "%s/routes/%ld.json", fs->dir, id);
     route *r = NULL;
-    struct stat st;
-    if (stat(path.data, &st) < 0)
+    struct stat sb;
+    wall_store_status st = WALL_STORE_INVALID;
+    if (stat(path.data, &sb) < 0) {
+        st = errno == ENOENT ? WALL_STORE_NOT_FOUND : WALL_STORE_UNAVAILABLE;
         buf_printf(&why, "%s: %s", path.data,
                    errno == ENOENT ? "no such route" : strerror(errno));
-    else
+    } else {
         r = load_route(id, path.data, &why);
+    }
     if (!r)
         buf_printf(&err, "route %ld: %s", id, why.data);
-    cb(data, r, r ? NULL : err.data);
+    cb(data, r, r ? WALL_STORE_OK : st, r ? NULL : err.data);
     buf_free(&path);
     buf_free(&err);
     buf_free(&why);

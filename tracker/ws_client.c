@@ -381,8 +381,28 @@ static int write_one(ws_client *c)
     return 0;
 }
 
+static void deliver(ws_client *c, const char *msg, size_t len, int too_large)
+{
+    if (c->closing)
+        return;
+    if (too_large) {
+        if (c->cbs.on_oversize)
+            c->cbs.on_oversize(c, c->data);
+    } else if (c->cbs.on_message) {
+        c->cbs.on_message(c, msg, len, c->data);
+    }
+}
+
 static void receive(ws_client *c, struct lws *wsi, const char *in, size_t len)
 {
+    int whole =
+        lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+    /* The usual case, a message in one piece: hand it over where it lies
+     * instead of copying it into rx first. */
+    if (lws_is_first_fragment(wsi) && whole) {
+        deliver(c, in, len, len > c->max_message);
+        return;
+    }
     if (lws_is_first_fragment(wsi)) {
         buf_reset(&c->rx);
         c->rx_too_large = 0;
@@ -393,13 +413,9 @@ static void receive(ws_client *c, struct lws *wsi, const char *in, size_t len)
     }
     if (!c->rx_too_large)
         buf_append(&c->rx, in, len);
-    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+    if (!whole)
         return;
-    if (c->rx_too_large) {
-        if (c->cbs.on_oversize && !c->closing)
-            c->cbs.on_oversize(c, c->data);
-    } else if (c->cbs.on_message && !c->closing)
-        c->cbs.on_message(c, c->rx.data ? c->rx.data : "", c->rx.len, c->data);
+    deliver(c, c->rx.data ? c->rx.data : "", c->rx.len, c->rx_too_large);
     /* A burst of one huge message must not stay allocated per tracker. */
     if (c->rx.cap > 4 * 65536) {
         buf_free(&c->rx);

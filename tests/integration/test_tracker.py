@@ -311,6 +311,8 @@ def test_bad_arguments_and_bad_walls_fail_with_clear_errors(ctx):
         with open(os.path.join(store, "walls", f"{wid}.json"), "w") as f:
             json.dump({"name": "w", "svg_file": "svg_files/" + svg,
                        "perspective_transform": h}, f)
+    with open(os.path.join(store, "routes", "7.json"), "w") as f:
+        f.write('{"name": "cut off", "data": {"holds": [')
     ctx.worker("--wall-store", store)
     app = ctx.app()
     cases = [
@@ -326,6 +328,7 @@ def test_bad_arguments_and_bad_walls_fail_with_clear_errors(ctx):
          "ValueError", "type 'crux'"),
         ({"wall_id": 99}, "LookupError", "wall 99"),
         ({"route_id": 99}, "LookupError", "route 99"),
+        ({"route_id": 7}, "ValueError", "route 7: "),
         ({"wall_id": 2}, "ValueError", "line 2, column 1: <path> 'a': d:"),
         ({"wall_id": 3}, "ValueError", "no holds"),
         ({"wall_id": 4}, "ValueError", "no calibration"),

@@ -263,6 +263,9 @@ static void args_bind_like_python_with_the_defaults(void **st)
                      0);
     assert_int_equal(a.wall_id, 7);
     assert_string_equal(a.input_url, "wss://h:9/x");
+    assert_true(tracker_args_url_ok("ws://[::1]:8001/ws/pose/"));
+    assert_true(tracker_args_url_ok("ws://cam.local/ws?x=a:b"));
+    assert_false(tracker_args_url_ok("ws://h:0/"));
     assert_true(a.params.touch_duration == 1.5 && a.debug);
     assert_true(json_is_object(a.route_data));
     tracker_args_free(&a);
@@ -289,6 +292,12 @@ static void bad_args_are_type_and_value_errors(void **st)
         {"[]", "{\"control_websocket_url\": \"ws://+/x\"}", "ValueError",
          "ws:// or wss://"},
         {"[]", "{\"output_websocket_url\": 5}", "TypeError", "must be a str"},
+        {"[]", "{\"input_websocket_url\": \"ws://h:99999/x\"}", "ValueError",
+         "ws:// or wss://"},
+        {"[]", "{\"input_websocket_url\": \"ws://h:port/x\"}", "ValueError",
+         "ws:// or wss://"},
+        {"[]", "{\"input_websocket_url\": \"ws://[::1/x\"}", "ValueError",
+         "ws:// or wss://"},
         {"[]", "{\"route_data\": [1]}", "TypeError", "a str or dict, not list"},
         {"[]", "{\"route_data\": \"[1]\"}", "ValueError", "JSON object"},
     };
