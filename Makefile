@@ -12,7 +12,7 @@ CLANG ?= clang
 
 WARN := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 INCLUDES := -Iprotocol -Iworker -Itracker
-LIBS := -luv -lhiredis -ljansson -lwebsockets -lm
+LIBS := -luv -lhiredis -ljansson -lssl -lcrypto -lm
 OPT ?= -O2 -g
 ASAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
         -fno-sanitize-recover=undefined
@@ -42,7 +42,7 @@ all: build/posetrackd $(TOOLS)
 
 build/posetrack-replay: tools/posetrack_replay.c tools/tool_server.c
 	@mkdir -p build
-	$(CC) $(WARN) $(OPT) -Itools $(INCLUDES) -o $@ $^ -lwebsockets -lm
+	$(CC) $(WARN) $(OPT) -Itools $(INCLUDES) -o $@ $^ -lssl -lcrypto -lm
 
 build/posetrack-view: tools/posetrack_view.c tools/tool_server.c
 	@mkdir -p build

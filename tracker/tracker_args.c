@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pyargs.h"
+#include "ws_url.h"
 
 typedef enum arg_kind {
     ARG_INT,
@@ -255,30 +256,9 @@ void tracker_args_free(tracker_args *a)
 
 int tracker_args_url_ok(const char *url)
 {
-    const char *host = strncmp(url, "ws://", 5) == 0    ? url + 5
-                       : strncmp(url, "wss://", 6) == 0 ? url + 6
-                                                        : NULL;
-    /* libwebsockets reads "+" as a Unix socket path: not for callers. */
-    if (!host || !*host || *host == '/' || *host == ':' || *host == '+')
+    ws_url u;
+    if (ws_url_parse(url, &u) < 0)
         return 0;
-    for (const char *p = url; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == 0x7f)
-            return 0;
-    /* A port, if given, is 1..65535: libwebsockets would read "x" or
-     * "99999" into some other port. An [IPv6] host's colons are its own. */
-    const char *end = host + strcspn(host, "/?#");
-    const char *colon = NULL;
-    for (const char *p = *host == '[' ? strchr(host, ']') : host; p && p < end;
-         p++)
-        if (*p == ':')
-            colon = p;
-    if (*host == '[' && (!strchr(host, ']') || strchr(host, ']') > end))
-        return 0;
-    if (!colon)
-        return 1;
-    long port = 0;
-    const char *p = colon + 1;
-    for (; p < end && *p >= '0' && *p <= '9' && port <= 65535; p++)
-        port = port * 10 + (*p - '0');
-    return p == end && port >= 1 && port <= 65535;
+    ws_url_free(&u);
+    return 1;
 }

@@ -32,7 +32,8 @@ typedef struct tracker_args {
 int tracker_args_parse(json_span args, json_span kwargs, tracker_args *out,
                        const char **exc_type, buf *err);
 void tracker_args_free(tracker_args *a);
-/* 1 if url is a ws:// or wss:// URL with a host. */
+/* 1 if url is a ws:// or wss:// URL posetrackd can connect to (ws_url_parse).
+ */
 int tracker_args_url_ok(const char *url);
 
 #endif

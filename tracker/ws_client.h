@@ -11,8 +11,8 @@
  * backlog) and replies, sent in order before it, at most
  * WS_CLIENT_MAX_REPLIES waiting.
  *
- * All clients of one loop share a ws_hub (one libwebsockets context on
- * that libuv loop). */
+ * All clients of one loop share a ws_hub: the loop, the TLS context and
+ * the buffers every read and write passes through. */
 #ifndef POSETRACKD_WS_CLIENT_H
 #define POSETRACKD_WS_CLIENT_H
 
@@ -46,13 +46,13 @@ typedef struct ws_client_cbs {
     void (*on_down)(ws_client *c, const char *why, double retry_in, void *data);
 } ws_client_cbs;
 
-/* ca_file: extra CA certificates for wss:// (NULL: the system's);
- * ping_interval in seconds (rounded up to whole seconds, at least 1). Owned
+/* ca_file: CA certificates for wss:// besides the system's (or NULL);
+ * ping_interval in seconds (at least 0.05). Owned
  * by its creator; freed with ws_hub_free() once no client is left. */
 ws_hub *ws_hub_new(uv_loop_t *loop, const char *ca_file, double ping_interval);
 void ws_hub_free(ws_hub *h);
 
-/* Starts connecting to url (already checked by tracker_args_url_ok()).
+/* Starts connecting to url (already checked by ws_url_parse()).
  * max_message bounds incoming messages. The client is the caller's until
  * ws_client_close(). */
 ws_client *ws_client_open(ws_hub *h, const char *url, double reconnect_delay,
