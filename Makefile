@@ -22,7 +22,7 @@ WORKER_SRC := $(sort $(filter-out worker/main.c,$(wildcard worker/*.c)))
 TRACKER_SRC := $(sort $(wildcard tracker/*.c))
 # The parts of the tracker that touch sockets and the task API; the rest
 # (the compute core) builds alone for fuzzing and benchmarks.
-TRACKER_IO_SRC := tracker/ws_client.c tracker/tracker_task.c
+TRACKER_IO_SRC := tracker/ws_client.c tracker/stream_out.c tracker/tracker_task.c
 TRACKER_CORE_SRC := $(filter-out $(TRACKER_IO_SRC),$(TRACKER_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -40,19 +40,23 @@ TOOLS := build/posetrack-replay build/posetrack-view build/posetrack-climb
 
 all: build/posetrackd $(TOOLS)
 
-build/posetrack-replay: tools/posetrack_replay.c tools/tool_server.c
-	@mkdir -p build
-	$(CC) $(WARN) $(OPT) -Itools $(INCLUDES) -o $@ $^ -lssl -lcrypto -lm
+# The tools' WebSocket server shares the daemon's codec and writer.
+TOOL_SRC := tools/tool_server.c tracker/stream_out.c $(PROTOCOL_SRC)
 
-build/posetrack-view: tools/posetrack_view.c tools/tool_server.c
+build/posetrack-replay: tools/posetrack_replay.c $(TOOL_SRC)
 	@mkdir -p build
-	$(CC) $(WARN) $(OPT) -Itools $(INCLUDES) -o $@ $^ -lwebsockets -ljansson
+	$(CC) $(WARN) $(OPT) -Itools $(INCLUDES) -o $@ $^ -luv -ljansson \
+	    -lcrypto -lm
 
-build/posetrack-climb: tools/posetrack_climb.c tools/tool_server.c \
-    $(PROTOCOL_SRC) $(TRACKER_CORE_SRC)
+build/posetrack-view: tools/posetrack_view.c $(TOOL_SRC)
 	@mkdir -p build
-	$(CC) $(WARN) $(OPT) -Itools $(INCLUDES) -o $@ $^ -lwebsockets \
-	    -ljansson -lm
+	$(CC) $(WARN) $(OPT) -Itools $(INCLUDES) -o $@ $^ -luv -ljansson \
+	    -lcrypto -lm
+
+build/posetrack-climb: tools/posetrack_climb.c $(TOOL_SRC) $(TRACKER_CORE_SRC)
+	@mkdir -p build
+	$(CC) $(WARN) $(OPT) -Itools $(INCLUDES) -o $@ $^ -luv -ljansson \
+	    -lcrypto -lm
 
 build/posetrackd: $(OBJ) build/obj/worker/main.o
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
@@ -75,7 +79,7 @@ build/asan/tests/%: tests/unit/%.c $(ASAN_OBJ)
 build/fuzz/%: tests/fuzz/%.c $(PROTOCOL_SRC) $(TRACKER_CORE_SRC)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined \
-	    $(INCLUDES) -o $@ $^ -ljansson -lm
+	    $(INCLUDES) -o $@ $^ -ljansson -lcrypto -lm
 
 unit: $(UNIT_BIN)
 fuzz: $(FUZZ_BIN)
@@ -99,7 +103,7 @@ bench: deps
 
 build/bench/%: bench/%.c $(PROTOCOL_SRC) $(TRACKER_CORE_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) -O2 $(INCLUDES) -o $@ $^ -ljansson -lm
+	$(CC) $(WARN) -O2 $(INCLUDES) -o $@ $^ -ljansson -lcrypto -lm
 
 install: all
 	install -D -m 0755 build/posetrackd $(DESTDIR)$(PREFIX)/bin/posetrackd
@@ -114,7 +118,7 @@ install: all
 	install -D -m 0644 docs/posetrackd.8 $(DESTDIR)$(MANDIR)/man8/posetrackd.8
 
 format:
-	clang-format -i protocol/*.[ch] worker/*.[ch] tracker/*.[ch] tests/unit/*.c \
+	clang-format -i protocol/*.[ch] worker/*.[ch] tracker/*.[ch] tools/*.[ch] tests/unit/*.c \
 	    tests/fuzz/*.c
 
 clean:

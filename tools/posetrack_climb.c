@@ -65,10 +65,22 @@ static double gauss(void)
     return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
 }
 
-static vec add(vec a, vec b) { return (vec){a.x + b.x, a.y + b.y}; }
-static vec sub(vec a, vec b) { return (vec){a.x - b.x, a.y - b.y}; }
-static vec mul(vec a, double k) { return (vec){a.x * k, a.y * k}; }
-static double len(vec a) { return hypot(a.x, a.y); }
+static vec add(vec a, vec b)
+{
+    return (vec){a.x + b.x, a.y + b.y};
+}
+static vec sub(vec a, vec b)
+{
+    return (vec){a.x - b.x, a.y - b.y};
+}
+static vec mul(vec a, double k)
+{
+    return (vec){a.x * k, a.y * k};
+}
+static double len(vec a)
+{
+    return hypot(a.x, a.y);
+}
 static vec unit(vec a)
 {
     double l = len(a);
@@ -280,8 +292,8 @@ static int check_route(void)
         return -1;
     }
     for (size_t i = 0; i < C.r.nholds; i++)
-        if (svg_wall_find(&C.w->svg, C.r.holds[i].id,
-                          strlen(C.r.holds[i].id)) < 0) {
+        if (svg_wall_find(&C.w->svg, C.r.holds[i].id, strlen(C.r.holds[i].id)) <
+            0) {
             fprintf(stderr, "posetrack-climb: hold '%s' is not on the wall\n",
                     C.r.holds[i].id);
             return -1;
@@ -289,8 +301,7 @@ static int check_route(void)
     return 0;
 }
 
-static void got_wall(void *data, wall *w, wall_store_status st,
-                     const char *err)
+static void got_wall(void *data, wall *w, wall_store_status st, const char *err)
 {
     (void)st;
     (void)data;
@@ -357,8 +368,8 @@ int main(int argc, char **argv)
         else
             usage();
     }
-    if (!dir || wall_id <= 0 || route_id <= 0 || !(C.fps > 0) ||
-        C.dwell < 0 || C.move < 0 || C.lead < 0 || C.miss < 0 || C.miss >= 1)
+    if (!dir || wall_id <= 0 || route_id <= 0 || !(C.fps > 0) || C.dwell < 0 ||
+        C.move < 0 || C.lead < 0 || C.miss < 0 || C.miss >= 1)
         usage();
     wall_store *store = wall_store_file_open(dir);
     int have_route = 0;

@@ -22,8 +22,8 @@
 typedef struct frame {
     char *text;
     size_t len;
-    double t_ms;  /* the recording's time for it */
-    long ts_off;  /* where the timestamp's digits start, or -1 */
+    double t_ms; /* the recording's time for it */
+    long ts_off; /* where the timestamp's digits start, or -1 */
     size_t ts_len;
 } frame;
 
@@ -33,18 +33,22 @@ typedef struct replay {
     double speed;
     int loop, keep_timestamps;
     enum { END_IDLE, END_CLOSE, END_EXIT } end;
-    int clients_done;
+    unsigned long dropped; /* frames a slow client missed */
 } replay;
 
 static replay R;
 
-/* Per connection, zeroed by libwebsockets. */
+/* A client whose socket holds this much unsent is not keeping up: its
+ * frames are dropped, as a camera would, rather than queued. */
+#define REPLAY_MAX_BACKLOG (256u * 1024)
+
+/* Per connection; freed in its timer's close callback. */
 typedef struct session {
-    lws_sorted_usec_list_t sul;
-    struct lws *wsi;
+    uv_timer_t timer;
+    tool_conn *conn;
     size_t next;
     double start_ms; /* wall time of frame 0 of this pass */
-    int due, done;
+    int done;
 } session;
 
 static void find_timestamp(frame *f)
@@ -106,93 +110,85 @@ static double due_ms(const session *s, size_t i)
     return s->start_ms + (R.frames[i].t_ms - R.frames[0].t_ms) / R.speed;
 }
 
-static void wake(lws_sorted_usec_list_t *sul)
-{
-    session *s = lws_container_of(sul, session, sul);
-    s->due = 1;
-    lws_callback_on_writable(s->wsi);
-}
+static void due(uv_timer_t *t);
 
 static void schedule(session *s)
 {
     double wait = due_ms(s, s->next) - tool_now_ms();
-    s->due = 0;
-    if (wait <= 0) {
-        s->due = 1;
-        lws_callback_on_writable(s->wsi);
-        return;
-    }
-    lws_sul_schedule(lws_get_context(s->wsi), 0, &s->sul, wake,
-                     (lws_usec_t)(wait * 1000));
+    uv_timer_start(&s->timer, due, wait > 0 ? (uint64_t)ceil(wait) : 0, 0);
 }
 
+/* The frame, its timestamp rewritten to now unless kept. */
 static int send_frame(session *s)
 {
     const frame *f = &R.frames[s->next];
-    static unsigned char out[LWS_PRE + REPLAY_MAX_LINE + 32];
-    unsigned char *p = out + LWS_PRE;
-    size_t len;
-    if (R.keep_timestamps || f->ts_off < 0) {
-        memcpy(p, f->text, f->len);
-        len = f->len;
-    } else {
-        char ts[32];
-        int n = snprintf(ts, sizeof(ts), "%.0f", floor(tool_now_ms()));
-        memcpy(p, f->text, (size_t)f->ts_off);
-        memcpy(p + f->ts_off, ts, (size_t)n);
-        size_t rest = f->len - (size_t)f->ts_off - f->ts_len;
-        memcpy(p + f->ts_off + n, f->text + f->ts_off + f->ts_len, rest);
-        len = (size_t)f->ts_off + (size_t)n + rest;
-    }
-    return lws_write(s->wsi, p, len, LWS_WRITE_TEXT) < (int)len ? -1 : 0;
+    if (R.keep_timestamps || f->ts_off < 0)
+        return tool_conn_send(s->conn, f->text, f->len);
+    static char out[REPLAY_MAX_LINE + 32];
+    char ts[32];
+    int n = snprintf(ts, sizeof(ts), "%.0f", floor(tool_now_ms()));
+    memcpy(out, f->text, (size_t)f->ts_off);
+    memcpy(out + f->ts_off, ts, (size_t)n);
+    size_t rest = f->len - (size_t)f->ts_off - f->ts_len;
+    memcpy(out + f->ts_off + n, f->text + f->ts_off + f->ts_len, rest);
+    return tool_conn_send(s->conn, out, (size_t)f->ts_off + (size_t)n + rest);
 }
 
 /* The recording ran out: loop, or end as --end says. */
-static int finished(session *s)
+static void finished(session *s)
 {
     if (R.loop) {
         s->next = 0;
         s->start_ms = tool_now_ms();
         schedule(s);
-        return 0;
+        return;
     }
     s->done = 1;
     fprintf(stderr, "posetrack-replay: sent %zu frames\n", R.n);
     if (R.end == END_EXIT)
         tool_server_stop();
-    return R.end == END_IDLE ? 0 : -1;
+    else if (R.end == END_CLOSE)
+        tool_conn_close(s->conn);
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason,
-                    void *user, void *in, size_t len)
+static void due(uv_timer_t *t)
 {
-    (void)in, (void)len;
-    session *s = user;
-    switch (reason) {
-    case LWS_CALLBACK_ESTABLISHED:
-        s->wsi = wsi;
-        s->start_ms = tool_now_ms();
-        s->next = 0;
-        fprintf(stderr, "posetrack-replay: client connected\n");
+    session *s = t->data;
+    if (s->done)
+        return;
+    if (tool_conn_backlog(s->conn) > REPLAY_MAX_BACKLOG)
+        R.dropped++;
+    else if (send_frame(s) < 0)
+        return;
+    if (++s->next == R.n)
+        finished(s);
+    else
         schedule(s);
-        break;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        if (s->done || !s->due)
-            break;
-        if (send_frame(s) < 0)
-            return -1;
-        if (++s->next == R.n)
-            return finished(s);
-        schedule(s);
-        break;
-    case LWS_CALLBACK_CLOSED:
-        lws_sul_cancel(&s->sul);
-        fprintf(stderr, "posetrack-replay: client gone\n");
-        break;
-    default:
-        break;
-    }
-    return 0;
+}
+
+static void session_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_open(tool_conn *c, const char *path)
+{
+    (void)path;
+    session *s = calloc(1, sizeof(*s));
+    uv_timer_init(tool_server_loop(), &s->timer);
+    s->timer.data = s;
+    s->conn = c;
+    s->start_ms = tool_now_ms();
+    tool_conn_set_data(c, s);
+    fprintf(stderr, "posetrack-replay: client connected\n");
+    schedule(s);
+}
+
+static void on_close(tool_conn *c)
+{
+    session *s = tool_conn_data(c);
+    uv_close((uv_handle_t *)&s->timer, session_closed);
+    fprintf(stderr, "posetrack-replay: client gone\n");
 }
 
 static void usage(void)
@@ -238,15 +234,18 @@ int main(int argc, char **argv)
         usage();
     if (load(file, fps) < 0)
         return 1;
-    static const struct lws_protocols proto = {"replay", callback,
-                                               sizeof(session), 0, 0, NULL, 0};
-    struct lws_context *ctx = tool_server_start("posetrack-replay", host, port,
-                                                &proto);
-    if (!ctx)
+    static const tool_server_cbs cbs = {.on_open = on_open,
+                                        .on_close = on_close};
+    if (tool_server_start("posetrack-replay", host, port, 65536, &cbs) < 0)
         return 1;
     fprintf(stderr, "posetrack-replay: %zu frames on ws://%s:%d/\n", R.n, host,
             port);
-    tool_server_run(ctx);
+    tool_server_run();
+    if (R.dropped)
+        fprintf(stderr,
+                "posetrack-replay: %lu frames dropped (a client fell "
+                "behind)\n",
+                R.dropped);
     for (size_t i = 0; i < R.n; i++)
         free(R.frames[i].text);
     free(R.frames);

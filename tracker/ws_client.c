@@ -29,6 +29,7 @@
 #include <sys/random.h>
 
 #include "log.h"
+#include "stream_out.h"
 #include "ws_codec.h"
 #include "ws_handshake.h"
 #include "ws_url.h"
@@ -63,14 +64,11 @@ typedef enum ws_state {
 typedef struct ws_conn {
     uv_tcp_t tcp;
     uv_connect_t connect;
-    uv_write_t write;
+    stream_out out;
     ws_hub *hub;
     ws_client *owner; /* NULL once the client has let go */
     SSL *ssl;         /* wss:// only */
     int tls_done;
-    int writing; /* out is in a uv_write */
-    buf out;     /* bytes in that write */
-    buf queued;  /* bytes waiting for it */
 } ws_conn;
 
 /* A name lookup in libuv's thread pool; it may outlive the attempt. */
@@ -184,67 +182,31 @@ static void conn_closed(uv_handle_t *handle)
     ws_conn *conn = handle->data;
     if (conn->ssl)
         SSL_free(conn->ssl);
-    buf_free(&conn->out);
-    buf_free(&conn->queued);
+    stream_out_free(&conn->out);
     free(conn);
 }
 
 static int backed_up(const ws_conn *conn)
 {
-    return conn->writing || conn->queued.len > 0;
+    return stream_out_pending(&conn->out) > 0;
 }
 
-static void written(uv_write_t *req, int status);
-
-static int start_write(ws_conn *conn)
-{
-    uv_buf_t b = uv_buf_init(conn->out.data, (unsigned)conn->out.len);
-    if (uv_write(&conn->write, (uv_stream_t *)&conn->tcp, &b, 1, written) < 0)
-        return -1;
-    conn->writing = 1;
-    return 0;
-}
-
-/* Hands bytes to the kernel, or keeps what it would not take for a
- * uv_write, in order. Returns 0, or -1 if the connection failed. */
 static int raw_write(ws_conn *conn, const char *p, size_t n)
 {
-    if (backed_up(conn)) {
-        buf_append(&conn->queued, p, n);
-        return 0;
-    }
     uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
-    int r = uv_try_write((uv_stream_t *)&conn->tcp, &b, 1);
-    if (r == (int)n)
-        return 0;
-    if (r < 0 && r != UV_EAGAIN)
-        return -1;
-    size_t done = r > 0 ? (size_t)r : 0;
-    buf_reset(&conn->out);
-    buf_append(&conn->out, p + done, n - done);
-    return start_write(conn);
+    return stream_out_write(&conn->out, &b, 1) < 0 ? -1 : 0;
 }
 
-static void written(uv_write_t *req, int status)
+/* Everything written is out (or the stream failed). */
+static void drained(stream_out *o, int status)
 {
-    ws_conn *conn = req->handle->data;
-    conn->writing = 0;
-    buf_reset(&conn->out);
+    ws_conn *conn = o->data;
     if (!conn->owner)
         return;
-    if (status < 0) {
+    if (status < 0)
         lost(conn->owner, "write failed");
-        return;
-    }
-    if (conn->queued.len) {
-        buf t = conn->out;
-        conn->out = conn->queued;
-        conn->queued = t;
-        if (start_write(conn) < 0)
-            lost(conn->owner, "write failed");
-        return;
-    }
-    flush(conn->owner);
+    else
+        flush(conn->owner);
 }
 
 /* What OpenSSL has encrypted goes to the socket. */
@@ -638,9 +600,8 @@ static void try_connect(ws_client *c, const struct sockaddr *addr)
     ws_conn *conn = xcalloc(1, sizeof(*conn));
     conn->hub = c->hub;
     conn->owner = c;
-    buf_init(&conn->out);
-    buf_init(&conn->queued);
     uv_tcp_init(c->hub->loop, &conn->tcp);
+    stream_out_init(&conn->out, (uv_stream_t *)&conn->tcp, drained, conn);
     conn->tcp.data = conn;
     c->conn = conn;
     c->state = WS_CONNECTING;
