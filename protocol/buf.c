@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "utf8.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,67 @@ char *buf_detach(buf *b, size_t *len)
  * tracker streams (|v| < 1e9 at 6 places) and several times faster than
  * printf; anything larger takes printf's shortest round-trip form. The
  * digits are written backwards into a small array, then copied once. */
+/* "00" "01" ... "99": two digits per lookup. */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* Two digits of a pair as they lie in memory. */
+static uint16_t pair_at(uint32_t v)
+{
+    uint16_t x;
+    memcpy(&x, digit_pairs + 2 * v, 2);
+    return x;
+}
+
+/* The digits of u (< 10^9 here) at p, most significant first; returns
+ * their count. */
+static size_t format_uint(char *p, uint64_t u)
+{
+    char tmp[20], *q = tmp + sizeof(tmp);
+    while (u >= 100) {
+        q -= 2;
+        memcpy(q, digit_pairs + 2 * (u % 100), 2);
+        u /= 100;
+    }
+    if (u >= 10) {
+        q -= 2;
+        memcpy(q, digit_pairs + 2 * u, 2);
+    } else {
+        *--q = (char)('0' + u);
+    }
+    size_t n = (size_t)(tmp + sizeof(tmp) - q);
+    memcpy(p, q, n);
+    return n;
+}
+
+/* u / 10^places and u % 10^places, each with a constant divisor (a
+ * multiplication, where a variable one is a slow division). */
+static void split_decimal(uint64_t u, int places, uint64_t *whole,
+                          uint64_t *frac)
+{
+#define SPLIT(k, d)                                                            \
+    case k:                                                                    \
+        *whole = u / d;                                                        \
+        *frac = u % d;                                                         \
+        return;
+    switch (places) {
+        SPLIT(1, 10u)
+        SPLIT(2, 100u)
+        SPLIT(3, 1000u)
+        SPLIT(4, 10000u)
+        SPLIT(5, 100000u)
+        SPLIT(6, 1000000u)
+        SPLIT(7, 10000000u)
+        SPLIT(8, 100000000u)
+    default:
+        *whole = u;
+        *frac = 0;
+    }
+#undef SPLIT
+}
+
 size_t buf_format_decimal(char *dst, double v, int places)
 {
     static const double scale[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
@@ -206,27 +268,38 @@ size_t buf_format_decimal(char *dst, double v, int places)
                                 v != v ? 0.0 : v);
     double r = v * scale[places];
     long long n = (long long)(r < 0 ? r - 0.5 : r + 0.5);
-    char tmp[32], *p = tmp + sizeof(tmp);
-    int neg = n < 0;
-    unsigned long long u = neg ? (unsigned long long)-n : (unsigned long long)n;
-    int frac = places;
-    /* Trailing zeros of the fraction are left out, and the point too
-     * when nothing remains after it. */
-    while (frac > 0 && u % 10 == 0)
-        u /= 10, frac--;
-    for (int i = 0; i < frac; i++, u /= 10)
-        *--p = (char)('0' + u % 10);
-    if (frac > 0)
-        *--p = '.';
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (neg)
-        *--p = '-';
-    size_t len = (size_t)(tmp + sizeof(tmp) - p);
-    memcpy(dst, p, len);
-    return len;
+    char *p = dst;
+    if (n < 0)
+        *p++ = '-';
+    uint64_t u = n < 0 ? (uint64_t)-n : (uint64_t)n;
+    uint64_t whole, frac;
+    split_decimal(u, places, &whole, &frac);
+    if (whole < 10)
+        *p++ = (char)('0' + whole);
+    else
+        p += format_uint(p, whole);
+    if (frac == 0)
+        return (size_t)(p - dst);
+    /* The fraction as eight digits (with its leading zeros) in one word:
+     * four pairs, each from its own division so they do not wait on one
+     * another. Its last `places` digits go out in one 8-byte store (dst
+     * has the room), then its trailing zeros are left out. */
+    uint32_t f = (uint32_t)frac;
+    uint64_t w = (uint64_t)pair_at(f / 1000000) |
+                 (uint64_t)pair_at(f / 10000 % 100) << 16 |
+                 (uint64_t)pair_at(f / 100 % 100) << 32 |
+                 (uint64_t)pair_at(f % 100) << 48;
+    w >>= 8 * (8 - places); /* little-endian: the first digits go */
+    *p++ = '.';
+    memcpy(p, &w, 8);
+    /* Trailing zeros, counted without a branch per digit: the kept
+     * digits that are '0' become zero bytes; frac != 0, so some is not. */
+    uint64_t nonzero = w ^ 0x3030303030303030u;
+    if (places < 8)
+        nonzero &= (1ull << (8 * places)) - 1;
+    int zeros = (__builtin_clzll(nonzero) >> 3) - (8 - places);
+    p += places - zeros;
+    return (size_t)(p - dst);
 }
 
 void buf_append_decimal(buf *b, double v, int places)

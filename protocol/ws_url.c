@@ -16,6 +16,26 @@ static int has_control_chars(const char *s)
     return 0;
 }
 
+/* A registered name holds letters, digits and "-._~" (RFC 3986's
+ * unreserved set: what DNS names use); an [IPv6] literal, hex digits,
+ * colons and dots, then perhaps "%zone" (a name again). */
+static int host_ok(const char *p, const char *end, int v6)
+{
+    for (; p < end; p++) {
+        unsigned char ch = (unsigned char)*p;
+        int hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+                  (ch >= 'A' && ch <= 'F');
+        if (v6 && ch == '%')
+            return host_ok(p + 1, end, 0) && p + 1 < end;
+        if (v6 ? !(hex || ch == ':' || ch == '.')
+               : !(hex || (ch >= 'g' && ch <= 'z') ||
+                   (ch >= 'G' && ch <= 'Z') || ch == '.' || ch == '-' ||
+                   ch == '_' || ch == '~'))
+            return 0;
+    }
+    return 1;
+}
+
 /* Reads "1".."65535" from [p, end) exactly; -1 otherwise. */
 static int read_port(const char *p, const char *end)
 {
@@ -55,7 +75,7 @@ int ws_url_parse(const char *url, ws_url *u)
             name_end = end;
         after = name_end;
     }
-    if (name_end == name)
+    if (name_end == name || !host_ok(name, name_end, *host == '['))
         return -1;
     if (after < end) {
         if (*after != ':' || (u->port = read_port(after + 1, end)) < 0)

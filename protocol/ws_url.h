@@ -13,8 +13,9 @@ typedef struct ws_url {
 } ws_url;
 
 /* Returns 0 and fills u (free with ws_url_free()), or -1 if url is not a
- * usable WebSocket URL: another scheme, no host, a port outside 1..65535,
- * an unclosed [IPv6] bracket, control characters or spaces, userinfo. */
+ * usable WebSocket URL: another scheme, no host or one with characters no
+ * host name has, a port outside 1..65535, an unclosed [IPv6] bracket,
+ * control characters or spaces, userinfo. */
 int ws_url_parse(const char *url, ws_url *u);
 void ws_url_free(ws_url *u);
 

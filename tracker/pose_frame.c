@@ -10,8 +10,10 @@
  * up to 19 significant digits are collected into an integer and, when it
  * and the power of ten are both exact doubles (mantissa < 2^53, power at
  * most 22), one multiplication or division gives the correctly rounded
- * result (Clinger's fast path). MediaPipe's 17-digit numbers above 2^53
- * take x87 extended precision (below); huge exponents go to strtod. */
+ * result (Clinger's fast path). Fractions (a negative power of ten: every
+ * coordinate) first try a 128-bit multiplication (lemire_convert) instead
+ * of a division; what neither takes goes to x87 extended precision
+ * (below), and huge exponents to strtod. */
 #include "pose_frame.h"
 
 #include <float.h>
@@ -113,6 +115,84 @@ static int extended_convert(uint64_t mant, int exp10, double *out)
 }
 #endif
 
+/* 5^q for q = -30..-1, as 128-bit significands with the top bit set:
+ * floor(2^b / 5^-q) + 1 for the b that puts it in [2^127, 2^128) (a
+ * slight overestimate, which the rounding below allows for). */
+static const uint64_t pow5_neg[30][2] = {
+    {0xa2425ff75e14fc31u, 0xa1258379a94d028eu}, /* 5^-30 */
+    {0xcad2f7f5359a3b3eu, 0x096ee45813a04331u}, /* 5^-29 */
+    {0xfd87b5f28300ca0du, 0x8bca9d6e188853fdu}, /* 5^-28 */
+    {0x9e74d1b791e07e48u, 0x775ea264cf55347eu}, /* 5^-27 */
+    {0xc612062576589ddau, 0x95364afe032a819eu}, /* 5^-26 */
+    {0xf79687aed3eec551u, 0x3a83ddbd83f52205u}, /* 5^-25 */
+    {0x9abe14cd44753b52u, 0xc4926a9672793543u}, /* 5^-24 */
+    {0xc16d9a0095928a27u, 0x75b7053c0f178294u}, /* 5^-23 */
+    {0xf1c90080baf72cb1u, 0x5324c68b12dd6339u}, /* 5^-22 */
+    {0x971da05074da7beeu, 0xd3f6fc16ebca5e04u}, /* 5^-21 */
+    {0xbce5086492111aeau, 0x88f4bb1ca6bcf585u}, /* 5^-20 */
+    {0xec1e4a7db69561a5u, 0x2b31e9e3d06c32e6u}, /* 5^-19 */
+    {0x9392ee8e921d5d07u, 0x3aff322e62439fd0u}, /* 5^-18 */
+    {0xb877aa3236a4b449u, 0x09befeb9fad487c3u}, /* 5^-17 */
+    {0xe69594bec44de15bu, 0x4c2ebe687989a9b4u}, /* 5^-16 */
+    {0x901d7cf73ab0acd9u, 0x0f9d37014bf60a11u}, /* 5^-15 */
+    {0xb424dc35095cd80fu, 0x538484c19ef38c95u}, /* 5^-14 */
+    {0xe12e13424bb40e13u, 0x2865a5f206b06fbau}, /* 5^-13 */
+    {0x8cbccc096f5088cbu, 0xf93f87b7442e45d4u}, /* 5^-12 */
+    {0xafebff0bcb24aafeu, 0xf78f69a51539d749u}, /* 5^-11 */
+    {0xdbe6fecebdedd5beu, 0xb573440e5a884d1cu}, /* 5^-10 */
+    {0x89705f4136b4a597u, 0x31680a88f8953031u}, /* 5^-9 */
+    {0xabcc77118461cefcu, 0xfdc20d2b36ba7c3eu}, /* 5^-8 */
+    {0xd6bf94d5e57a42bcu, 0x3d32907604691b4du}, /* 5^-7 */
+    {0x8637bd05af6c69b5u, 0xa63f9a49c2c1b110u}, /* 5^-6 */
+    {0xa7c5ac471b478423u, 0x0fcf80dc33721d54u}, /* 5^-5 */
+    {0xd1b71758e219652bu, 0xd3c36113404ea4a9u}, /* 5^-4 */
+    {0x83126e978d4fdf3bu, 0x645a1cac083126eau}, /* 5^-3 */
+    {0xa3d70a3d70a3d70au, 0x3d70a3d70a3d70a4u}, /* 5^-2 */
+    {0xccccccccccccccccu, 0xcccccccccccccccdu}, /* 5^-1 */
+};
+
+/* mant x 10^exp10 for exp10 in -30..-1 with one 64x128-bit multiplication
+ * instead of a division (Eisel and Lemire's method, "Number Parsing at a
+ * Gigabyte per Second", 2021): the product's top bits are the double's
+ * significand, correctly rounded unless they sit too close to a rounding
+ * boundary to tell, the cases that return 0 for a slower exact path. */
+static int lemire_convert(uint64_t mant, int exp10, double *out)
+{
+    if (exp10 < -30 || exp10 > -1 || mant == 0)
+        return 0;
+    const uint64_t *t = pow5_neg[exp10 + 30];
+    int lz = __builtin_clzll(mant);
+    uint64_t w = mant << lz;
+    __extension__ typedef unsigned __int128 u128;
+    u128 p = (u128)w * t[0];
+    uint64_t hi = (uint64_t)(p >> 64), lo = (uint64_t)p;
+    if ((hi & 0x1FF) == 0x1FF) {
+        /* The truncated table entry may matter: add its lower half. */
+        uint64_t carry = (uint64_t)(((u128)w * t[1]) >> 64);
+        lo += carry;
+        hi += lo < carry;
+        if ((hi & 0x1FF) == 0x1FF && lo == UINT64_MAX)
+            return 0;
+    }
+    int upper = (int)(hi >> 63);
+    uint64_t m = hi >> (upper + 9);
+    /* floor(exp10 * log2(10)) + 63, then the double's exponent bias. */
+    int power2 = (((152170 + 65536) * exp10) >> 16) + 63 + upper - lz + 1023;
+    if (power2 <= 0)
+        return 0;
+    if (lo <= 1 && exp10 >= -4 && (m & 3) == 1)
+        return 0; /* perhaps exactly halfway: round-to-even needs care */
+    m += m & 1;
+    m >>= 1;
+    if (m >= (2ull << 52)) {
+        m = 1ull << 52;
+        power2++;
+    }
+    uint64_t bits = (m & ~(1ull << 52)) | (uint64_t)power2 << 52;
+    memcpy(out, &bits, sizeof(*out));
+    return 1;
+}
+
 /* Reads a JSON number at the current position. Returns 1 with *out, or 0
  * if there is no valid number here (syntax error set). */
 static int read_number(scan *c, double *out)
@@ -173,6 +253,12 @@ static int read_number(scan *c, double *out)
     c->pos = p;
     if (mant == 0) {
         *out = neg ? -0.0 : 0.0;
+        return 1;
+    }
+    /* Negative exponents (every coordinate) multiply rather than divide. */
+    if (digits < 19 && lemire_convert(mant, exp10, out)) {
+        if (neg)
+            *out = -*out;
         return 1;
     }
     if (digits < 19 && mant < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
@@ -277,11 +363,56 @@ static int read_coord(scan *c, double *out)
     return 0;
 }
 
+/* Takes the literal lit if the text goes on with it. Inlined so that n
+ * is a constant and the comparison a load or two, not a memcmp call. */
+__attribute__((always_inline)) static inline int take(scan *c, const char *lit,
+                                                      size_t n)
+{
+    if (c->len - c->pos < n || memcmp(c->s + c->pos, lit, n) != 0)
+        return 0;
+    c->pos += n;
+    return 1;
+}
+
+__attribute__((always_inline)) static inline int
+take_coord(scan *c, const char *key, size_t n, double *out)
+{
+    double v;
+    if (!take(c, key, n) || !read_number(c, &v) || !isfinite(v) ||
+        fabs(v) > POSE_FRAME_MAX_COORD)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* The landmark exactly as MediaPipe writes it,
+ * {"x":N,"y":N,"z":N,"visibility":N} with no spaces, read without the
+ * general key and value machinery. Returns 0, with the scanner where it
+ * was, for anything else (the general reader then decides). */
+static int read_landmark_exact(scan *c, pose_landmark *l)
+{
+    size_t start = c->pos;
+    pose_landmark v;
+    if (take_coord(c, "{\"x\":", 5, &v.x) &&
+        take_coord(c, ",\"y\":", 5, &v.y) &&
+        take_coord(c, ",\"z\":", 5, &v.z) &&
+        take_coord(c, ",\"visibility\":", 14, &v.visibility) &&
+        take(c, "}", 1)) {
+        *l = v;
+        return 1;
+    }
+    c->pos = start;
+    c->syntax_error = 0; /* read_number's verdict is the general reader's */
+    return 0;
+}
+
 /* One landmark object into l. Returns 1 if it has valid x and y (z and
  * visibility default to 0 and 1: a 2-D estimator's flat, fully visible
  * point). */
 static int read_landmark(scan *c, pose_landmark *l)
 {
+    if (peek(c) == '{' && read_landmark_exact(c, l))
+        return 1;
     if (peek(c) != '{') {
         skip_value(c);
         return 0;

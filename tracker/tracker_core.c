@@ -50,6 +50,7 @@ static void map_holds(tracker_core *t)
     session_init(&t->session, types, t->nholds, t->params.touch_duration,
                  start);
     free(types);
+    t->session_stale = 1;
 }
 
 void tracker_core_init(tracker_core *t, wall *w, route *r,
@@ -58,6 +59,7 @@ void tracker_core_init(tracker_core *t, wall *w, route *r,
     memset(t, 0, sizeof(*t));
     t->wall = w;
     t->params = *p;
+    buf_init(&t->session_text);
     if (r) {
         t->route = *r;
         t->has_route = 1;
@@ -74,6 +76,7 @@ void tracker_core_free(tracker_core *t)
     free(t->svg_of);
     free(t->slot_of);
     free(t->touching);
+    buf_free(&t->session_text);
     wall_unref(t->wall);
     memset(t, 0, sizeof(*t));
 }
@@ -125,7 +128,8 @@ pose_frame_status tracker_core_frame(tracker_core *t, const char *msg,
     touch_hand(t, &t->pose.lm[POSE_LEFT_HAND]);
     touch_hand(t, &t->pose.lm[POSE_RIGHT_HAND]);
     double time = f.has_timestamp ? f.timestamp_ms / 1000 : now;
-    session_update(&t->session, time, t->touching);
+    if (session_update(&t->session, time, t->touching))
+        t->session_stale = 1;
     tracker_core_output(t, out);
     return POSE_FRAME_OK;
 }
@@ -229,10 +233,17 @@ static void append_svg_paths(const tracker_core *t, buf *out)
     buf_append_char(out, ']');
 }
 
-void tracker_core_output(const tracker_core *t, buf *out)
+void tracker_core_output(tracker_core *t, buf *out)
 {
+    /* The session's text changes only when a hold becomes touched or the
+     * status does: most frames reuse it. */
+    if (t->session_stale) {
+        buf_reset(&t->session_text);
+        tracker_core_session_json(t, &t->session_text);
+        t->session_stale = 0;
+    }
     buf_append_str(out, "{\"session\":");
-    tracker_core_session_json(t, out);
+    buf_append(out, t->session_text.data, t->session_text.len);
     if (t->params.stream_svg_only)
         append_svg_paths(t, out);
     else if (!t->params.no_stream_landmarks && t->has_pose)
@@ -243,11 +254,13 @@ void tracker_core_output(const tracker_core *t, buf *out)
 void tracker_core_reset(tracker_core *t, double now)
 {
     session_reset(&t->session, now);
+    t->session_stale = 1;
 }
 
 void tracker_core_stop(tracker_core *t, double now)
 {
     session_stop(&t->session, now);
+    t->session_stale = 1;
 }
 
 void tracker_core_set_params(tracker_core *t, const tracker_params *p)

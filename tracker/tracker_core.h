@@ -35,6 +35,8 @@ typedef struct tracker_core {
     int has_pose;
     uint64_t accepted;
     uint64_t rejected[POSE_FRAME_STATUS_COUNT];
+    buf session_text;  /* the "session" object as last written */
+    int session_stale; /* the session changed since */
 } tracker_core;
 
 /* Takes over w's reference and r's contents (r may be NULL: all the
@@ -50,7 +52,7 @@ void tracker_core_free(tracker_core *t);
 pose_frame_status tracker_core_frame(tracker_core *t, const char *msg,
                                      size_t len, double now, buf *out);
 /* The session frame for the current state (the last pose if any). */
-void tracker_core_output(const tracker_core *t, buf *out);
+void tracker_core_output(tracker_core *t, buf *out);
 /* The "session" object alone. */
 void tracker_core_session_json(const tracker_core *t, buf *out);
 

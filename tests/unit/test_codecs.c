@@ -134,9 +134,67 @@ static void isotime_formats_like_python(void **state)
     buf_free(&b);
 }
 
+/* The plain digit-by-digit way to write what buf_format_decimal writes:
+ * round half away from zero at `places`, drop trailing zeros. */
+static size_t reference_decimal(char *dst, double v, int places)
+{
+    static const double scale[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    double r = v * scale[places];
+    long long n = (long long)(r < 0 ? r - 0.5 : r + 0.5);
+    unsigned long long u =
+        n < 0 ? (unsigned long long)-n : (unsigned long long)n;
+    char tmp[40], *p = tmp + sizeof(tmp);
+    int frac = places;
+    while (frac > 0 && u % 10 == 0)
+        u /= 10, frac--;
+    for (int i = 0; i < frac; i++, u /= 10)
+        *--p = (char)('0' + u % 10);
+    if (frac > 0)
+        *--p = '.';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n < 0)
+        *--p = '-';
+    size_t len = (size_t)(tmp + sizeof(tmp) - p);
+    memcpy(dst, p, len);
+    return len;
+}
+
+static void decimals_match_the_digit_by_digit_reference(void **state)
+{
+    (void)state;
+    uint64_t x = 88172645463325252ull;
+    static const double scale_of[] = {1e-7, 1e-3, 1, 7, 1e3, 1e6, 9.9e8};
+    for (int places = 0; places <= 8; places++) {
+        for (int i = 0; i < 20000; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            double unit = (double)(x >> 11) / 9007199254740992.0;
+            double v = (unit * 2 - 1) * scale_of[i % 7];
+            char got[BUF_DECIMAL_MAX + 1], want[64];
+            size_t gn = buf_format_decimal(got, v, places);
+            size_t wn = reference_decimal(want, v, places);
+            got[gn] = want[wn] = '\0';
+            assert_string_equal(got, want);
+        }
+    }
+    char out[BUF_DECIMAL_MAX + 1];
+    const double edge[] = {0,   -0.0, 0.0000005, -0.0000005, 999999999.9999994,
+                           1.5, 10,   100.000001};
+    const char *want[] = {
+        "0",   "0",  "0.000001",  "-0.000001", "999999999.999999",
+        "1.5", "10", "100.000001"};
+    for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+        out[buf_format_decimal(out, edge[i], 6)] = '\0';
+        assert_string_equal(out, want[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(decimals_match_the_digit_by_digit_reference),
         cmocka_unit_test(base64_round_trips_every_length),
         cmocka_unit_test(base64_known_vectors),
         cmocka_unit_test(base64_rejects_garbage),

@@ -43,7 +43,8 @@ static void urls_are_taken_apart(void **state)
                          "ws://:80/",   "ws://h:0/",  "ws://h:65536/",
                          "ws://h:/",    "ws://h:8x/", "ws://[::1/",
                          "ws://[]:80/", "ws://u@h/",  "ws://h/a b",
-                         "ws://h/\x01", "wss//h/",    "ws://h:99999999999/"};
+                         "ws://h/\x01", "wss//h/",    "ws://h:99999999999/",
+                         "ws://+/x",    "ws://a+b/",  "ws://[g::1]/"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(ws_url_parse(bad[i], &u), -1);
         assert_null(u.host);
