@@ -36,8 +36,15 @@ SUSTAINED = 0.95 * 30
 
 
 def frames_taken(r):
-    return (r.info or {}).get("message_count", 0) if r.state == "PROGRESS" \
-        else 0
+    """(frames, seconds) from the tracker's last PROGRESS: its own count
+    and clock, so a PROGRESS read late does not skew the rate."""
+    info = (r.info or {}) if r.state == "PROGRESS" else {}
+    return info.get("message_count", 0), info.get("elapsed_time", 0.0)
+
+
+def rate(before, after):
+    frames, secs = after[0] - before[0], after[1] - before[1]
+    return frames / secs if secs > 0 else 0.0
 
 
 def measure(rs, seconds, running, sample=None):
@@ -57,9 +64,7 @@ def measure(rs, seconds, running, sample=None):
         time.sleep(1)
         if sample:
             sample()
-    time.sleep(1.2)  # one more PROGRESS from each
-    span = time.monotonic() - t1
-    return [(frames_taken(r) - before[r.id]) / span for r in rs], ready
+    return [rate(before[r.id], frames_taken(r)) for r in rs], ready
 
 
 def python_peer(redis, store, cam, screen):

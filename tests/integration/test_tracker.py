@@ -702,3 +702,145 @@ def test_a_silent_link_is_pinged_then_dropped_and_reconnected(ctx):
     finally:
         silent.close()
         out.shutdown()
+
+
+class HostileWsServer:
+    """A WebSocket server written by hand that misbehaves differently on
+    each connection: a 404, a wrong Sec-WebSocket-Accept, a masked frame
+    (servers must not mask), and then a good connection that pings, sends
+    a message over the tracker's 64 KiB limit in two fragments and a pose
+    frame in three. It notes what the client sends back."""
+
+    def __init__(self, frame):
+        import socket
+        import threading
+        self.frame = frame.encode()
+        self.port = free_port()
+        self.url = f"ws://127.0.0.1:{self.port}/ws/"
+        self.connects, self.opcodes, self.pong = 0, [], None
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.running = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connects += 1
+            try:
+                self._serve(conn, self.connects)
+            except OSError:
+                pass
+            conn.close()
+
+    @staticmethod
+    def frame_bytes(opcode, payload, fin=True):
+        n = len(payload)
+        head = bytes([(0x80 if fin else 0) | opcode])
+        if n < 126:
+            head += bytes([n])
+        elif n < 65536:
+            head += bytes([126]) + n.to_bytes(2, "big")
+        else:
+            head += bytes([127]) + n.to_bytes(8, "big")
+        return head + payload
+
+    def _serve(self, conn, nth):
+        import base64
+        import hashlib
+        conn.settimeout(0.5)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        if nth == 1:
+            conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            return
+        key = [l.split(b":", 1)[1].strip() for l in data.split(b"\r\n")
+               if l.lower().startswith(b"sec-websocket-key:")][0]
+        accept = base64.b64encode(hashlib.sha1(
+            (key if nth != 2 else b"x") +
+            b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+        conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
+                     b"\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+                     accept + b"\r\n\r\n")
+        if nth == 2:
+            time.sleep(0.5)
+            return
+        if nth == 3:
+            conn.sendall(b"\x81\x82\x01\x02\x03\x04" + bytes([ord("h") ^ 1,
+                                                            ord("i") ^ 2]))
+            time.sleep(0.5)
+            return
+        f = self.frame_bytes
+        big = b"x" * (100 * 1024)
+        third = len(self.frame) // 3
+        conn.sendall(f(9, b"hi") +
+                     f(1, big[:60000], fin=False) + f(0, big[60000:]) +
+                     f(1, self.frame[:third], fin=False) +
+                     f(9, b"p2") +
+                     f(0, self.frame[third:2 * third], fin=False) +
+                     f(0, self.frame[2 * third:]))
+        got = b""
+        while self.running:
+            try:
+                chunk = conn.recv(65536)
+            except OSError:
+                continue
+            if not chunk:
+                return
+            got += chunk
+            while len(got) >= 6 and len(got) >= 6 + (got[1] & 0x7F):
+                n = got[1] & 0x7F
+                self.opcodes.append(got[0] & 0x0F)
+                if got[0] & 0x0F == 10 and self.pong is None:
+                    mask = got[2:6]
+                    self.pong = bytes(b ^ mask[i % 4]
+                                      for i, b in enumerate(got[6:6 + n]))
+                got = got[6 + n:]
+
+    def close(self):
+        self.running = False
+        self.sock.close()
+
+
+def test_a_hostile_server_is_refused_and_a_good_one_read_in_fragments(ctx):
+    store, info = climbs.make_store(seed=21)
+    lines, _ = climbs.climb(store, miss=0, seed=2)
+    hostile = HostileWsServer(lines[0])
+    out = WsServer()
+    try:
+        w = ctx.worker("--wall-store", store)
+        app = ctx.app()
+        r = app.send_task(TRACKER, kwargs=dict(
+            route_id=1, input_websocket_url=hostile.url,
+            output_websocket_url=out.url, reconnect_delay=0.1))
+        wait_for(lambda: r.state == "PROGRESS" and
+                 r.info["message_count"] == 1 and
+                 r.info["rejected_count"] == 1, 15,
+                 what="the fragmented frame taken, the oversize one counted")
+        assert r.info["input_connected"] is True
+        assert hostile.connects == 4
+        wait_for(lambda: hostile.pong is not None, 5, what="a pong")
+        assert hostile.pong == b"hi"
+        log = w.text()
+        for why in ("the server refused the upgrade",
+                    "wrong Sec-WebSocket-Accept",
+                    "masked frame from a server"):
+            assert why in log, why
+        # The session frame for the pose went out to the screen.
+        out.wait(lambda m: any("session" in x for x in m), 10,
+                 "a session frame")
+        r.revoke(terminate=True)
+        wait_for(lambda: r.state == states.REVOKED, 10, what="REVOKED")
+    finally:
+        hostile.close()
+        out.shutdown()
