@@ -1,7 +1,8 @@
 """Benchmark: N concurrent trackers in one posetrackd on loopback, each fed
 a 30 frames/s MediaPipe stream (posetrack-replay, looping a generated
 climb of a 142-hold wall) and streaming to a screen (posetrack-view), all
-started by the real Celery client. After a warm-up it reads every
+started by the real Celery client (200 every half second). After a
+warm-up it reads every
 tracker's PROGRESS: the frame rate each sustained, its latency from input
 received to session frame written (p99, max), and posetrackd's memory per
 tracker (RSS growth over the idle daemon).
@@ -33,6 +34,8 @@ TARGET_N, TARGET_P99_MS, TARGET_KIB = 2000, 20.0, 64
 
 
 SUSTAINED = 0.95 * 30
+# Trackers are started RAMP_BATCH at a time, RAMP_PAUSE seconds apart.
+RAMP_BATCH, RAMP_PAUSE = 200, 0.5
 
 
 def frames_taken(r):
@@ -52,10 +55,15 @@ def measure(rs, seconds, running, sample=None):
     the first `running` of them stream, and how long until they did;
     sample() runs once a second."""
     t0 = time.monotonic()
-    support.wait_for(lambda: all(r.state == "PROGRESS" and
-                                 r.info.get("input_connected")
-                                 for r in rs[:running]), 120,
-                     interval=1, what=f"{running} trackers streaming")
+    # A machine past its capacity never gets them all going: measure those
+    # that are after a minute (the others count as not sustained).
+    try:
+        support.wait_for(lambda: all(r.state == "PROGRESS" and
+                                     r.info.get("input_connected")
+                                     for r in rs[:running]), 60,
+                         interval=1, what=f"{running} trackers streaming")
+    except AssertionError:
+        pass
     ready = time.monotonic() - t0
     time.sleep(2)  # warm-up: the first frames of every stream
     before = {r.id: frames_taken(r) for r in rs}
@@ -67,16 +75,35 @@ def measure(rs, seconds, running, sample=None):
     return [rate(before[r.id], frames_taken(r)) for r in rs], ready
 
 
+def send_trackers(redis, kwargs_list, **options):
+    """send_task for each, from a client without a result backend, and the
+    results to read from one with it. A client with the Redis backend
+    SUBSCRIBEs for every task it sends; with a thousand trackers already
+    publishing PROGRESS it then sends the rest at a crawl (the client,
+    not the worker, was the bottleneck: 268 of 2,000 went out 24 s late)."""
+    sender = support.celery_app(redis.url(), backend="disabled://")
+    reader = support.celery_app(redis.url())
+    ids = []
+    for k, kw in enumerate(kwargs_list):
+        # A ramp, as a gym's walls start over time: a herd of thousands of
+        # connects at once only measures the load generators' accept queue.
+        if k and k % RAMP_BATCH == 0:
+            time.sleep(RAMP_PAUSE)
+        ids.append(sender.send_task(climbs.TRACKER, kwargs=kw, **options).id)
+    sender.close()
+    return reader, [reader.AsyncResult(i) for i in ids]
+
+
 def python_peer(redis, store, cam, screen):
     """Trackers the Python worker sustains, of four sent."""
     py = support.PyWorker(redis.url(), "-P", "prefork", "-c", "2", "-Q", "py",
                           loglevel="warning", env={"PT_WALL_STORE": store})
-    app = support.celery_app(redis.url())
+    app = None
     try:
-        rs = [app.send_task(climbs.TRACKER, queue="py", kwargs=dict(
+        app, rs = send_trackers(redis, [dict(
             route_id=1, input_websocket_url=f"ws://127.0.0.1:{cam}/py/{k}",
-            output_websocket_url=f"ws://127.0.0.1:{screen}/py/{k}"))
-            for k in range(4)]
+            output_websocket_url=f"ws://127.0.0.1:{screen}/py/{k}")
+            for k in range(4)], queue="py")
         # prefork -c 2 runs two; the others wait for a free process.
         rates, _ = measure(rs, min(SECONDS, 6), running=2)
         for r in rs:
@@ -84,7 +111,8 @@ def python_peer(redis, store, cam, screen):
         rs.clear()
         return rates
     finally:
-        app.close()
+        if app:
+            app.close()
         py.stop()
 
 
@@ -107,21 +135,20 @@ def main():
                                                     "posetrackd"))
         time.sleep(0.5)
         idle = support.rss_kib(worker.proc.pid)
-        app = support.celery_app(redis.url())
-        rs = [app.send_task(climbs.TRACKER, kwargs=dict(
+        app, rs = send_trackers(redis, [dict(
             route_id=1, no_stream_landmarks=False,
             input_websocket_url=f"ws://127.0.0.1:{cam}/in/{k}",
-            output_websocket_url=f"ws://127.0.0.1:{screen}/out/{k}"))
-            for k in range(N)]
+            output_websocket_url=f"ws://127.0.0.1:{screen}/out/{k}")
+            for k in range(N)])
         rss = []
         rates, up = measure(rs, SECONDS, running=N, sample=lambda: rss.append(
             support.rss_kib(worker.proc.pid)))
-        metas = [r.info for r in rs]
-        p99s = [m["latency_ms"]["p99"] for m in metas]
-        maxes = [m["latency_ms"]["max"] for m in metas]
+        metas = [r.info for r in rs if r.state == "PROGRESS"]
+        p99s = [m["latency_ms"]["p99"] for m in metas] or [0]
+        maxes = [m["latency_ms"]["max"] for m in metas] or [0]
         per = (max(rss) - idle) / N
         print(f"{N} trackers (142-hold wall, 30 frames/s each, pose streamed), "
-              f"all streaming {up:.1f}s after send_task")
+              f"{len(metas)} streaming {up:.1f}s after send_task")
         print(f"  frames/s per tracker: median {statistics.median(rates):.1f}, "
               f"min {min(rates):.1f} (sent: 30); total "
               f"{sum(rates):,.0f} frames/s in and out")
@@ -144,7 +171,7 @@ def main():
         app.close()
     finally:
         if worker:
-            worker.stop()
+            worker.stop(timeout=90)  # a saturated machine ends slowly
         for p in tools:
             p.terminate()
             p.wait()

@@ -17,6 +17,9 @@
 #include "ws_handshake.h"
 
 #define TOOL_READ_SIZE 65536
+/* A daemon starting thousands of trackers connects them all at once: a
+ * short queue drops SYNs, and each dropped one costs a second or more. */
+#define TOOL_LISTEN_BACKLOG 4096
 
 struct tool_conn {
     uv_tcp_t tcp;
@@ -225,7 +228,8 @@ int tool_server_start(const char *prog, const char *host, int port,
     uv_tcp_init(S.loop, &S.listener);
     int r = uv_tcp_bind(&S.listener, (struct sockaddr *)&addr, 0);
     if (r == 0)
-        r = uv_listen((uv_stream_t *)&S.listener, 1024, on_connection);
+        r = uv_listen((uv_stream_t *)&S.listener, TOOL_LISTEN_BACKLOG,
+                      on_connection);
     if (r < 0) {
         fprintf(stderr, "%s: cannot listen on %s:%d: %s\n", prog, host, port,
                 uv_strerror(r));

@@ -36,7 +36,8 @@
 
 /* Seconds from starting to connect to the end of the handshake. */
 #define WS_CLIENT_CONNECT_SECS 10
-/* Every read of every client lands here first (one loop thread). */
+/* Every read of every client lands here first (one loop thread); it is
+ * also what one stream may take in a loop turn (pause_reading). */
 #define WS_HUB_READ_SIZE 65536
 
 struct ws_hub {
@@ -47,6 +48,11 @@ struct ws_hub {
     uint64_t rng; /* masking keys */
     buf frame;    /* the frame being written */
     size_t clients;
+    /* Connections whose read filled the buffer (a backlog): paused until
+     * the loop's next turn, when `resume` starts them again. */
+    struct ws_conn *paused;
+    uv_check_t resume;
+    int resume_init;
     uint8_t rx[WS_HUB_READ_SIZE];
     uint8_t plain[WS_HUB_READ_SIZE]; /* decrypted wss:// bytes */
 };
@@ -69,6 +75,8 @@ typedef struct ws_conn {
     ws_client *owner; /* NULL once the client has let go */
     SSL *ssl;         /* wss:// only */
     int tls_done;
+    int paused; /* on the hub's paused list */
+    struct ws_conn *paused_next, **paused_prev;
 } ws_conn;
 
 /* A name lookup in libuv's thread pool; it may outlive the attempt. */
@@ -129,15 +137,28 @@ ws_hub *ws_hub_new(uv_loop_t *loop, const char *ca_file, double ping_interval)
     return h;
 }
 
-void ws_hub_free(ws_hub *h)
+static void hub_closed(uv_handle_t *handle)
 {
-    if (!h)
-        return;
+    ws_hub *h = handle->data;
     if (h->tls)
         SSL_CTX_free(h->tls);
     buf_free(&h->frame);
     free(h->ca_file);
     free(h);
+}
+
+void ws_hub_free(ws_hub *h)
+{
+    if (!h)
+        return;
+    if (!h->resume_init) {
+        h->resume.data = h;
+        hub_closed((uv_handle_t *)&h->resume);
+        return;
+    }
+    /* The loop has finished: one more turn runs the close callback. */
+    uv_close((uv_handle_t *)&h->resume, hub_closed);
+    uv_run(h->loop, UV_RUN_NOWAIT);
 }
 
 /* The client TLS context: the system's CAs plus --ws-ca-file, peers
@@ -177,9 +198,20 @@ static void next_mask(ws_hub *h, uint8_t mask[4])
 
 /* ---- connections: bytes in and out ---- */
 
+static void unpause(ws_conn *conn)
+{
+    if (!conn->paused)
+        return;
+    *conn->paused_prev = conn->paused_next;
+    if (conn->paused_next)
+        conn->paused_next->paused_prev = conn->paused_prev;
+    conn->paused = 0;
+}
+
 static void conn_closed(uv_handle_t *handle)
 {
     ws_conn *conn = handle->data;
+    unpause(conn);
     if (conn->ssl)
         SSL_free(conn->ssl);
     stream_out_free(&conn->out);
@@ -529,6 +561,50 @@ static void tls_bytes(ws_client *c, ws_conn *conn, const char *p, size_t n)
     }
 }
 
+static void alloc_rx(uv_handle_t *handle, size_t suggested, uv_buf_t *b);
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b);
+
+/* The loop's turn is over: the paused connections read again. */
+static void resume_reads(uv_check_t *check)
+{
+    ws_hub *h = check->data;
+    while (h->paused) {
+        ws_conn *conn = h->paused;
+        unpause(conn);
+        if (!conn->owner)
+            continue;
+        int r = uv_read_start((uv_stream_t *)&conn->tcp, alloc_rx, on_read);
+        if (r < 0)
+            lost_uv(conn->owner, "cannot read", r);
+    }
+    uv_check_stop(check);
+}
+
+/* A read filled the buffer, so more is waiting: libuv would read the
+ * socket dry in this turn (up to 32 reads, and again in each of its
+ * polls before the turn ends), and a daemon behind on thousands of
+ * streams went seconds between turns, its timers (PROGRESS, keepalive,
+ * connect timeouts) and Redis waiting. One buffer per stream per turn
+ * keeps turns short and the streams fair. */
+static void pause_reading(ws_conn *conn)
+{
+    ws_hub *h = conn->hub;
+    if (conn->paused || uv_read_stop((uv_stream_t *)&conn->tcp) < 0)
+        return;
+    if (!h->resume_init) {
+        uv_check_init(h->loop, &h->resume);
+        h->resume.data = h;
+        h->resume_init = 1;
+    }
+    conn->paused = 1;
+    conn->paused_next = h->paused;
+    conn->paused_prev = &h->paused;
+    if (h->paused)
+        h->paused->paused_prev = &conn->paused_next;
+    h->paused = conn;
+    uv_check_start(&h->resume, resume_reads);
+}
+
 static void alloc_rx(uv_handle_t *handle, size_t suggested, uv_buf_t *b)
 {
     ws_conn *conn = handle->data;
@@ -555,6 +631,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
         tls_bytes(c, conn, b->base, (size_t)nread);
     else
         on_bytes(c, (uint8_t *)b->base, (size_t)nread);
+    if ((size_t)nread == WS_HUB_READ_SIZE && c->conn == conn)
+        pause_reading(conn);
 }
 
 /* ---- connecting ---- */

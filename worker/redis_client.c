@@ -10,6 +10,7 @@
 #include <hiredis/async.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "buf.h"
 #include "log.h"
@@ -18,6 +19,8 @@
  * costs little, cap low so recovery after an outage is quick. */
 #define RECONNECT_MIN_MS 100
 #define RECONNECT_MAX_MS 5000
+/* Reads of 16 KB one readable event may take (4 MiB). */
+#define REDIS_READS_PER_TURN 256
 
 struct redis_client {
     uv_loop_t *loop;
@@ -38,6 +41,13 @@ typedef struct uv_events {
     int events;
 } uv_events;
 
+/* Bytes the kernel holds for fd (0 on error). */
+static int bytes_waiting(int fd)
+{
+    int n = 0;
+    return ioctl(fd, FIONREAD, &n) == 0 ? n : 0;
+}
+
 static void poll_cb(uv_poll_t *handle, int status, int events)
 {
     uv_events *e = handle->data;
@@ -45,8 +55,17 @@ static void poll_cb(uv_poll_t *handle, int status, int events)
         return;
     /* On a poll error let hiredis read: it will see the socket error and
      * run the disconnect path. */
-    if (status < 0 || (events & UV_READABLE))
+    if (status < 0 || (events & UV_READABLE)) {
         redisAsyncHandleRead(e->ac);
+        /* hiredis reads 16 KB a call. With thousands of busy WebSocket
+         * streams on the same loop (libuv reads each of them dry in a
+         * turn), one read a turn starved the broker and the backend: a
+         * 136 KB fetch reply took 20 s to come in. Read all there is. */
+        for (int i = 0; i < REDIS_READS_PER_TURN && e->ac &&
+                        bytes_waiting(e->ac->c.fd) > 0;
+             i++)
+            redisAsyncHandleRead(e->ac);
+    }
     if (e->ac && status >= 0 && (events & UV_WRITABLE))
         redisAsyncHandleWrite(e->ac);
 }
