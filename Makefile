@@ -13,7 +13,7 @@ CLANG ?= clang
 WARN := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 INCLUDES := -Iprotocol -Iworker -Itracker
 LIBS := -luv -lhiredis -ljansson -lssl -lcrypto -lm
-OPT ?= -O2 -g
+OPT ?= -O3 -g
 ASAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
         -fno-sanitize-recover=undefined
 
@@ -103,7 +103,7 @@ bench: deps
 
 build/bench/%: bench/%.c $(PROTOCOL_SRC) $(TRACKER_CORE_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) -O2 $(INCLUDES) -o $@ $^ -ljansson -lcrypto -lm
+	$(CC) $(WARN) $(OPT) $(INCLUDES) -o $@ $^ -ljansson -lcrypto -lm
 
 install: all
 	install -D -m 0755 build/posetrackd $(DESTDIR)$(PREFIX)/bin/posetrackd
