@@ -112,3 +112,118 @@ class WsServer:
         """Waits until predicate(list of parsed messages) is true."""
         wait_for(lambda: predicate(self.json()), timeout, what=what)
         return self.json()
+
+
+class RawWsServer:
+    """A WebSocket server written by hand, for peers that misbehave on
+    purpose: it listens on loopback and runs serve(conn, nth) on a thread
+    for the nth connection; the helpers below are the protocol pieces a
+    subclass takes or leaves out."""
+
+    GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self):
+        import socket
+        self.port = free_port()
+        self.url = f"ws://127.0.0.1:{self.port}/ws/"
+        self.connects = 0
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.running = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connects += 1
+            threading.Thread(target=self._run, args=(conn, self.connects),
+                             daemon=True).start()
+
+    def _run(self, conn, nth):
+        conn.settimeout(0.5)
+        try:
+            self.serve(conn, nth)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def serve(self, conn, nth):
+        raise NotImplementedError
+
+    def read_head(self, conn):
+        """The client's request head and the bytes after it, or None."""
+        data = b""
+        while b"\r\n\r\n" not in data and self.running:
+            try:
+                chunk = conn.recv(4096)
+            except OSError:
+                continue
+            if not chunk:
+                return None
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        return head, rest
+
+    @classmethod
+    def accept_for(cls, head):
+        import base64
+        import hashlib
+        key = [l.split(b":", 1)[1].strip() for l in head.split(b"\r\n")
+               if l.lower().startswith(b"sec-websocket-key:")][0]
+        return base64.b64encode(hashlib.sha1(key + cls.GUID).digest())
+
+    @staticmethod
+    def send_101(conn, accept):
+        conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
+                     b"\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+                     accept + b"\r\n\r\n")
+
+    @staticmethod
+    def frame_bytes(opcode, payload, fin=True):
+        """A server frame (unmasked)."""
+        n = len(payload)
+        head = bytes([(0x80 if fin else 0) | opcode])
+        if n < 126:
+            head += bytes([n])
+        elif n < 65536:
+            head += bytes([126]) + n.to_bytes(2, "big")
+        else:
+            head += bytes([127]) + n.to_bytes(8, "big")
+        return head + payload
+
+    def read_frames(self, conn, buf, on_frame):
+        """Calls on_frame(opcode, payload) for each masked client frame,
+        until the client closes or the server stops."""
+        while self.running:
+            while len(buf) >= 2:
+                n = buf[1] & 0x7F
+                ext = 2 if n == 126 else 8 if n == 127 else 0
+                head = 2 + ext + 4
+                if len(buf) < head:
+                    break
+                if ext:
+                    n = int.from_bytes(buf[2:2 + ext], "big")
+                if len(buf) < head + n:
+                    break
+                mask = buf[head - 4:head]
+                on_frame(buf[0] & 0x0F, bytes(
+                    b ^ mask[i % 4] for i, b in enumerate(buf[head:head + n])))
+                buf = buf[head + n:]
+            try:
+                chunk = conn.recv(65536)
+            except OSError:
+                continue
+            if not chunk:
+                return
+            buf += chunk
+
+    def close(self):
+        self.running = False
+        self.sock.close()

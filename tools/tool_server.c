@@ -37,7 +37,6 @@ static struct {
     uv_signal_t sigint, sigterm;
     tool_server_cbs cbs;
     size_t max_message;
-    int stopping;
     char rx[TOOL_READ_SIZE]; /* every read lands here */
 } S;
 
@@ -276,7 +275,6 @@ void tool_server_run(void)
 
 void tool_server_stop(void)
 {
-    S.stopping = 1;
     uv_stop(S.loop);
 }
 

@@ -233,7 +233,7 @@ static void append_svg_paths(const tracker_core *t, buf *out)
     buf_append_char(out, ']');
 }
 
-void tracker_core_output(tracker_core *t, buf *out)
+const buf *tracker_core_session_text(tracker_core *t)
 {
     /* The session's text changes only when a hold becomes touched or the
      * status does: most frames reuse it. */
@@ -242,8 +242,14 @@ void tracker_core_output(tracker_core *t, buf *out)
         tracker_core_session_json(t, &t->session_text);
         t->session_stale = 0;
     }
+    return &t->session_text;
+}
+
+void tracker_core_output(tracker_core *t, buf *out)
+{
+    const buf *session = tracker_core_session_text(t);
     buf_append_str(out, "{\"session\":");
-    buf_append(out, t->session_text.data, t->session_text.len);
+    buf_append(out, session->data, session->len);
     if (t->params.stream_svg_only)
         append_svg_paths(t, out);
     else if (!t->params.no_stream_landmarks && t->has_pose)

@@ -55,6 +55,8 @@ pose_frame_status tracker_core_frame(tracker_core *t, const char *msg,
 void tracker_core_output(tracker_core *t, buf *out);
 /* The "session" object alone. */
 void tracker_core_session_json(const tracker_core *t, buf *out);
+/* The same, as kept between changes (valid until the next call on t). */
+const buf *tracker_core_session_text(tracker_core *t);
 
 /* Control (DESIGN §6.8). */
 void tracker_core_reset(tracker_core *t, double now);

@@ -147,9 +147,8 @@ static size_t holds_touched(const tracker *t)
 
 static json_t *session_json(tracker *t)
 {
-    buf_reset(&t->env->out);
-    tracker_core_session_json(&t->core, &t->env->out);
-    return json_loadb(t->env->out.data, t->env->out.len, 0, NULL);
+    const buf *text = tracker_core_session_text(&t->core);
+    return json_loadb(text->data, text->len, 0, NULL);
 }
 
 static json_t *route_id_json(const tracker *t)

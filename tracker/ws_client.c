@@ -47,7 +47,6 @@ struct ws_hub {
     uint64_t ping_ms;
     uint64_t rng; /* masking keys */
     buf frame;    /* the frame being written */
-    size_t clients;
     /* Connections whose read filled the buffer (a backlog): paused until
      * the loop's next turn, when `resume` starts them again. */
     struct ws_conn *paused;
@@ -301,7 +300,6 @@ static void free_client(uv_handle_t *t)
     buf_free(&c->latest);
     ws_url_free(&c->u);
     free(c->url);
-    c->hub->clients--;
     free(c);
 }
 
@@ -785,7 +783,6 @@ ws_client *ws_client_open(ws_hub *h, const char *url, double reconnect_delay,
 {
     ws_client *c = xcalloc(1, sizeof(*c));
     c->hub = h;
-    h->clients++;
     c->url = xstrdup(url);
     if (ws_url_parse(url, &c->u) < 0) {
         c->u.host = xstrdup("");
@@ -892,8 +889,7 @@ void ws_client_close(ws_client *c)
     c->closing = 1;
     memset(&c->cbs, 0, sizeof(c->cbs));
     if (c->state != WS_OPEN) {
-        lost(c, "closed");
-        finish_close(c);
+        finish_close(c); /* nothing to flush: drop any attempt */
         return;
     }
     /* Open: what is pending goes out first, for at most the grace. */

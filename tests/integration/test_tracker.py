@@ -15,7 +15,7 @@ from celery import states
 import climbs
 from climbs import TRACKER, expected_times
 from support import free_port, wait_for
-from wsserver import WsServer
+from wsserver import RawWsServer, WsServer
 
 
 def start(ctx, store, **kw):
@@ -603,83 +603,20 @@ def test_warm_shutdown_ends_running_trackers_with_their_summary(ctx):
         stop_servers(src, out)
 
 
-class SilentWsServer:
-    """A WebSocket server written by hand that completes the handshake and
-    then never sends a byte, pongs included: it notes every frame opcode a
-    client sends and every connection."""
+class SilentWsServer(RawWsServer):
+    """Completes the handshake and then never sends a byte, pongs included:
+    it notes every frame opcode a client sends and every connection."""
 
     def __init__(self):
-        import socket
-        import threading
-        self.port = free_port()
-        self.url = f"ws://127.0.0.1:{self.port}/ws/"
-        self.opcodes, self.connects = [], 0
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", self.port))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.running = True
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.opcodes = []
+        super().__init__()
 
-    def _accept(self):
-        import threading
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connects += 1
-            threading.Thread(target=self._serve, args=(conn,),
-                             daemon=True).start()
-
-    def _serve(self, conn):
-        import base64
-        import hashlib
-        conn.settimeout(0.5)
-        data = b""
-        while b"\r\n\r\n" not in data and self.running:
-            try:
-                chunk = conn.recv(4096)
-            except OSError:
-                continue
-            if not chunk:
-                return
-            data += chunk
-        key = [l.split(b":", 1)[1].strip() for l in data.split(b"\r\n")
-               if l.lower().startswith(b"sec-websocket-key:")][0]
-        accept = base64.b64encode(hashlib.sha1(
-            key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
-        conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
-                     b"\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-                     accept + b"\r\n\r\n")
-        buf = data.split(b"\r\n\r\n", 1)[1]
-        while self.running:
-            while len(buf) >= 2:
-                n = buf[1] & 0x7F
-                head = 2 + (2 if n == 126 else 8 if n == 127 else 0) + 4
-                if len(buf) < head:
-                    break
-                if n == 126:
-                    n = int.from_bytes(buf[2:4], "big")
-                elif n == 127:
-                    n = int.from_bytes(buf[2:10], "big")
-                if len(buf) < head + n:
-                    break
-                self.opcodes.append(buf[0] & 0x0F)
-                buf = buf[head + n:]
-            try:
-                chunk = conn.recv(65536)
-            except OSError:
-                continue
-            if not chunk:
-                conn.close()
-                return
-            buf += chunk
-
-    def close(self):
-        self.running = False
-        self.sock.close()
+    def serve(self, conn, nth):
+        got = self.read_head(conn)
+        if got:
+            self.send_101(conn, self.accept_for(got[0]))
+            self.read_frames(conn, got[1],
+                             lambda op, payload: self.opcodes.append(op))
 
 
 def test_a_silent_link_is_pinged_then_dropped_and_reconnected(ctx):
@@ -704,74 +641,26 @@ def test_a_silent_link_is_pinged_then_dropped_and_reconnected(ctx):
         out.shutdown()
 
 
-class HostileWsServer:
-    """A WebSocket server written by hand that misbehaves differently on
-    each connection: a 404, a wrong Sec-WebSocket-Accept, a masked frame
-    (servers must not mask), and then a good connection that pings, sends
-    a message over the tracker's 64 KiB limit in two fragments and a pose
-    frame in three. It notes what the client sends back."""
+class HostileWsServer(RawWsServer):
+    """Misbehaves differently on each connection: a 404, a wrong
+    Sec-WebSocket-Accept, a masked frame (servers must not mask), and then
+    a good connection that pings, sends a message over the tracker's 64 KiB
+    limit in two fragments and a pose frame in three. It notes what the
+    client sends back."""
 
     def __init__(self, frame):
-        import socket
-        import threading
         self.frame = frame.encode()
-        self.port = free_port()
-        self.url = f"ws://127.0.0.1:{self.port}/ws/"
-        self.connects, self.opcodes, self.pong = 0, [], None
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", self.port))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.running = True
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.opcodes, self.pong = [], None
+        super().__init__()
 
-    def _accept(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connects += 1
-            try:
-                self._serve(conn, self.connects)
-            except OSError:
-                pass
-            conn.close()
-
-    @staticmethod
-    def frame_bytes(opcode, payload, fin=True):
-        n = len(payload)
-        head = bytes([(0x80 if fin else 0) | opcode])
-        if n < 126:
-            head += bytes([n])
-        elif n < 65536:
-            head += bytes([126]) + n.to_bytes(2, "big")
-        else:
-            head += bytes([127]) + n.to_bytes(8, "big")
-        return head + payload
-
-    def _serve(self, conn, nth):
-        import base64
-        import hashlib
-        conn.settimeout(0.5)
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(4096)
-            if not chunk:
-                return
-            data += chunk
+    def serve(self, conn, nth):
+        got = self.read_head(conn)
+        if not got:
+            return
         if nth == 1:
             conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
             return
-        key = [l.split(b":", 1)[1].strip() for l in data.split(b"\r\n")
-               if l.lower().startswith(b"sec-websocket-key:")][0]
-        accept = base64.b64encode(hashlib.sha1(
-            (key if nth != 2 else b"x") +
-            b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
-        conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
-                     b"\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-                     accept + b"\r\n\r\n")
+        self.send_101(conn, b"wrong" if nth == 2 else self.accept_for(got[0]))
         if nth == 2:
             time.sleep(0.5)
             return
@@ -789,27 +678,12 @@ class HostileWsServer:
                      f(9, b"p2") +
                      f(0, self.frame[third:2 * third], fin=False) +
                      f(0, self.frame[2 * third:]))
-        got = b""
-        while self.running:
-            try:
-                chunk = conn.recv(65536)
-            except OSError:
-                continue
-            if not chunk:
-                return
-            got += chunk
-            while len(got) >= 6 and len(got) >= 6 + (got[1] & 0x7F):
-                n = got[1] & 0x7F
-                self.opcodes.append(got[0] & 0x0F)
-                if got[0] & 0x0F == 10 and self.pong is None:
-                    mask = got[2:6]
-                    self.pong = bytes(b ^ mask[i % 4]
-                                      for i, b in enumerate(got[6:6 + n]))
-                got = got[6 + n:]
 
-    def close(self):
-        self.running = False
-        self.sock.close()
+        def note(op, payload):
+            self.opcodes.append(op)
+            if op == 10 and self.pong is None:
+                self.pong = payload
+        self.read_frames(conn, got[1], note)
 
 
 def test_a_hostile_server_is_refused_and_a_good_one_read_in_fragments(ctx):
