@@ -35,8 +35,9 @@ static const json_t *landmarks_of(const json_t *doc)
 static void compare(const uint8_t *data, size_t size, const pose_frame *f)
 {
     json_error_t e;
-    json_t *doc =
-        json_loadb((const char *)data, size, JSON_DECODE_INT_AS_REAL, &e);
+    /* JSON allows "\u0000" in strings; jansson only with JSON_ALLOW_NUL. */
+    json_t *doc = json_loadb((const char *)data, size,
+                             JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &e);
     if (!doc) {
         if (jansson_only(&e))
             return;
