@@ -24,8 +24,9 @@ struct stream_out {
     stream_out_cb cb;
     void *data;
     int writing; /* out is in the uv_write */
+    int corked;  /* writes gather in queued until stream_out_uncork() */
     buf out;     /* the bytes of that write */
-    buf queued;  /* bytes behind it */
+    buf queued;  /* bytes behind it, or held by the cork */
 };
 
 void stream_out_init(stream_out *o, uv_stream_t *stream, stream_out_cb cb,
@@ -36,5 +37,15 @@ void stream_out_free(stream_out *o);
 int stream_out_write(stream_out *o, const uv_buf_t *bufs, unsigned n);
 /* Bytes handed over and not yet taken by the kernel. */
 size_t stream_out_pending(const stream_out *o);
+/* Whether the kernel has refused bytes (a uv_write waits for room), as
+ * opposed to bytes only held by the cork. */
+int stream_out_blocked(const stream_out *o);
+/* Holds writes back, to go out together in one write at the uncork: many
+ * small messages made in one go then cost one system call and one TCP
+ * segment, not one each. */
+void stream_out_cork(stream_out *o);
+/* Writes what the cork held. Returns 0, or a libuv error if the stream
+ * has failed. */
+int stream_out_uncork(stream_out *o);
 
 #endif

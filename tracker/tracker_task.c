@@ -199,6 +199,10 @@ static void send_progress(tracker *t, double now)
         t->out && ws_client_is_open(t->out), "wall_id",
         (json_int_t)t->args.wall_id, "route_id", route_id_json(t));
     json_object_set_new(meta, "latency_ms", latency_json(t));
+    /* Session frames a newer one replaced before the screen took them. */
+    json_object_set_new(
+        meta, "superseded_count",
+        json_integer(t->out ? (json_int_t)ws_client_superseded(t->out) : 0));
     task_run_progress(t->run, "PROGRESS", meta);
     t->progress_count = count;
     t->progress_at = now;

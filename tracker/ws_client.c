@@ -16,7 +16,10 @@
  * a time, about half of the daemon's time at a thousand trackers. Here a
  * read lands in one buffer shared by the loop, a message that arrives
  * whole is handed over where it lies, and a frame goes out with one
- * masking copy and usually one write(). */
+ * masking copy. What one read makes to write (a session frame for each
+ * pose in it) is corked and goes out in one write() when the read is
+ * handled: a daemon behind on its input catches up with a system call
+ * per read, not one per frame. */
 #include "ws_client.h"
 
 #include <math.h>
@@ -39,6 +42,8 @@
 /* Every read of every client lands here first (one loop thread); it is
  * also what one stream may take in a loop turn (pause_reading). */
 #define WS_HUB_READ_SIZE 65536
+/* A cork holds at most this much before it writes anyway. */
+#define WS_CORK_MAX (4 * WS_HUB_READ_SIZE)
 
 struct ws_hub {
     uv_loop_t *loop;
@@ -52,6 +57,10 @@ struct ws_hub {
     struct ws_conn *paused;
     uv_check_t resume;
     int resume_init;
+    /* While a read is handled, what it makes to write is corked, and the
+     * corked connections are written at its end (batch_end). */
+    int batching;
+    struct ws_conn *corked;
     uint8_t rx[WS_HUB_READ_SIZE];
     uint8_t plain[WS_HUB_READ_SIZE]; /* decrypted wss:// bytes */
 };
@@ -76,6 +85,8 @@ typedef struct ws_conn {
     int tls_done;
     int paused; /* on the hub's paused list */
     struct ws_conn *paused_next, **paused_prev;
+    int corked; /* on the hub's corked list */
+    struct ws_conn *corked_next;
 } ws_conn;
 
 /* A name lookup in libuv's thread pool; it may outlive the attempt. */
@@ -114,6 +125,9 @@ struct ws_client {
     buf latest;
     int latest_pending;
     uint64_t latest_born;
+    /* Session frames held by the cork: on_sent is told when they go. */
+    uint64_t *corked_born;
+    size_t ncorked_born, corked_born_cap;
     ws_reply *first, *last;
     size_t nreplies;
     unsigned long connects, dropped, superseded;
@@ -217,15 +231,93 @@ static void conn_closed(uv_handle_t *handle)
     free(conn);
 }
 
+/* The kernel takes no more for now: bytes wait in user space. */
 static int backed_up(const ws_conn *conn)
 {
-    return stream_out_pending(&conn->out) > 0;
+    return stream_out_blocked(&conn->out);
+}
+
+/* A session frame is out (or in the cork, to be reported when it goes). */
+static void frame_sent(ws_client *c, uint64_t born)
+{
+    if (!c->cbs.on_sent)
+        return;
+    if (!c->conn || !c->conn->corked) {
+        c->cbs.on_sent(c, born, c->data);
+        return;
+    }
+    if (c->ncorked_born == c->corked_born_cap) {
+        c->corked_born_cap = c->corked_born_cap ? 2 * c->corked_born_cap : 16;
+        c->corked_born =
+            xrealloc(c->corked_born, c->corked_born_cap * sizeof(uint64_t));
+    }
+    c->corked_born[c->ncorked_born++] = born;
+}
+
+/* Writes what the cork holds and reports its session frames as sent; the
+ * connection stays corked. Returns 0, or a libuv error. */
+static int release_cork(ws_conn *conn)
+{
+    int r = stream_out_uncork(&conn->out);
+    ws_client *c = conn->owner;
+    if (c && c->conn == conn) {
+        for (size_t i = 0; r == 0 && i < c->ncorked_born && c->cbs.on_sent; i++)
+            c->cbs.on_sent(c, c->corked_born[i], c->data);
+        c->ncorked_born = 0;
+    }
+    return r;
+}
+
+static int uncork(ws_conn *conn)
+{
+    if (!conn->corked)
+        return 0;
+    conn->corked = 0;
+    return release_cork(conn);
 }
 
 static int raw_write(ws_conn *conn, const char *p, size_t n)
 {
+    ws_hub *h = conn->hub;
+    if (h->batching && !conn->corked) {
+        conn->corked = 1;
+        conn->corked_next = h->corked;
+        h->corked = conn;
+        stream_out_cork(&conn->out);
+    }
     uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
-    return stream_out_write(&conn->out, &b, 1) < 0 ? -1 : 0;
+    if (stream_out_write(&conn->out, &b, 1) < 0)
+        return -1;
+    if (conn->corked && stream_out_pending(&conn->out) >= WS_CORK_MAX) {
+        int r = release_cork(conn);
+        stream_out_cork(&conn->out);
+        return r < 0 ? -1 : 0;
+    }
+    return 0;
+}
+
+static void batch_begin(ws_hub *h)
+{
+    h->batching++;
+}
+
+/* The read is handled: each connection it wrote to gets one write. */
+static void batch_end(ws_hub *h)
+{
+    if (--h->batching)
+        return;
+    while (h->corked) {
+        ws_conn *conn = h->corked;
+        h->corked = conn->corked_next;
+        ws_client *c = conn->owner;
+        int r = uncork(conn);
+        if (!c || c->conn != conn)
+            continue;
+        if (r < 0)
+            lost(c, "write failed");
+        else
+            flush(c); /* a close may now be complete */
+    }
 }
 
 /* Everything written is out (or the stream failed). */
@@ -298,6 +390,7 @@ static void free_client(uv_handle_t *t)
     ws_reader_free(&c->reader);
     buf_free(&c->head);
     buf_free(&c->latest);
+    free(c->corked_born);
     ws_url_free(&c->u);
     free(c->url);
     free(c);
@@ -316,6 +409,7 @@ static void detach(ws_client *c)
     }
     ws_conn *conn = c->conn;
     if (conn) {
+        uncork(conn); /* what is held goes first (a close frame, say) */
         c->conn = NULL;
         conn->owner = NULL;
         uv_close((uv_handle_t *)&conn->tcp, conn_closed);
@@ -625,12 +719,15 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
     }
     c->last_rx = uv_now(c->hub->loop);
     c->ping_sent = 0;
+    ws_hub *h = conn->hub;
+    batch_begin(h);
     if (conn->ssl)
         tls_bytes(c, conn, b->base, (size_t)nread);
     else
         on_bytes(c, (uint8_t *)b->base, (size_t)nread);
     if ((size_t)nread == WS_HUB_READ_SIZE && c->conn == conn)
         pause_reading(conn);
+    batch_end(h);
 }
 
 /* ---- connecting ---- */
@@ -829,8 +926,7 @@ static void flush(ws_client *c)
             c->latest_pending = 0;
             if (send_frame(c, WS_OP_TEXT, c->latest.data, c->latest.len) < 0)
                 return;
-            if (c->cbs.on_sent)
-                c->cbs.on_sent(c, c->latest_born, c->data);
+            frame_sent(c, c->latest_born);
         } else if (c->closing && !c->close_sent) {
             uint8_t code[2] = {WS_CLOSE_NORMAL >> 8, WS_CLOSE_NORMAL & 0xff};
             c->close_sent = 1;
@@ -840,7 +936,9 @@ static void flush(ws_client *c)
             break;
         }
     }
-    if (c->closing && c->close_sent && c->conn && !backed_up(c->conn))
+    /* Only once the close frame is out of the cork too. */
+    if (c->closing && c->close_sent && c->conn &&
+        stream_out_pending(&c->conn->out) == 0)
         finish_close(c);
 }
 
@@ -855,8 +953,8 @@ void ws_client_send_latest(ws_client *c, const char *msg, size_t len,
     if (c->state == WS_OPEN && c->conn && !backed_up(c->conn) && !c->first &&
         !c->pong_pending && !c->ping_pending && !c->closing) {
         c->latest_pending = 0;
-        if (send_frame(c, WS_OP_TEXT, msg, len) == 0 && c->cbs.on_sent)
-            c->cbs.on_sent(c, born_ns, c->data);
+        if (send_frame(c, WS_OP_TEXT, msg, len) == 0)
+            frame_sent(c, born_ns);
         return;
     }
     buf_reset(&c->latest);
