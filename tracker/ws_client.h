@@ -6,10 +6,12 @@
  * hub's ping interval is pinged, and dropped when twice that passes without
  * an answer.
  *
- * Two kinds of outgoing message: the latest state (a newer one replaces
+ * Two kinds of outgoing message: the latest state (each one goes out
+ * while the socket takes bytes; while it does not, a newer one replaces
  * one not yet sent, so a slow reader gets the newest frame, never a
  * backlog) and replies, sent in order before it, at most
- * WS_CLIENT_MAX_REPLIES waiting.
+ * WS_CLIENT_MAX_REPLIES waiting. What is sent while a read is handled
+ * goes out in one write at its end.
  *
  * All clients of one loop share a ws_hub: the loop, the TLS context and
  * the buffers every read and write passes through. */
