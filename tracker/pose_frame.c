@@ -90,7 +90,8 @@ static int eight_digits(const char *p, uint64_t *v)
  * error would need a halfway point strictly between the true value and
  * the 64-bit one, less than half a 64-bit ulp from it, yet a whole number
  * of 64-bit ulps away. That one case, and other exponents, go to strtod. */
-static int extended_convert(uint64_t mant, int exp10, double *out)
+__attribute__((noinline)) static int extended_convert(uint64_t mant, int exp10,
+                                                      double *out)
 {
     static const long double p10[] = {
         1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
@@ -193,9 +194,23 @@ static int lemire_convert(uint64_t mant, int exp10, double *out)
     return 1;
 }
 
+/* The slow, exact path: strtod on a bounded copy. Out of line, as the
+ * other slow paths, so that read_number stays small enough to inline. */
+__attribute__((noinline)) static double exact_convert(const char *s, size_t len)
+{
+    char tmp[512];
+    if (len >= sizeof(tmp))
+        return HUGE_VAL; /* absurdly long: not a coordinate anyway */
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    return strtod(tmp, NULL);
+}
+
 /* Reads a JSON number at the current position. Returns 1 with *out, or 0
- * if there is no valid number here (syntax error set). */
-static int read_number(scan *c, double *out)
+ * if there is no valid number here (syntax error set). Inlined: it is
+ * most of a frame's work, and a call's register saves were a tenth of it. */
+__attribute__((always_inline)) static inline int read_number(scan *c,
+                                                             double *out)
 {
     const char *s = c->s;
     size_t p = c->pos, start = p, n = c->len;
@@ -272,16 +287,7 @@ static int read_number(scan *c, double *out)
             *out = -*out;
         return 1;
     }
-    /* The slow, exact path: strtod on a bounded copy. */
-    char tmp[512];
-    size_t len = p - start;
-    if (len >= sizeof(tmp)) {
-        *out = HUGE_VAL; /* absurdly long: not a coordinate anyway */
-        return 1;
-    }
-    memcpy(tmp, s + start, len);
-    tmp[len] = '\0';
-    *out = strtod(tmp, NULL);
+    *out = exact_convert(s + start, p - start);
     return 1;
 bad:
     c->syntax_error = 1;
@@ -354,7 +360,7 @@ static int read_coord(scan *c, double *out)
         double v;
         if (!read_number(c, &v))
             return 0;
-        if (!isfinite(v) || fabs(v) > POSE_FRAME_MAX_COORD)
+        if (!(fabs(v) <= POSE_FRAME_MAX_COORD)) /* NaN and inf too */
             return 0;
         *out = v;
         return 1;
@@ -407,8 +413,9 @@ __attribute__((always_inline)) static inline int
 take_coord(scan *c, const char *key, size_t n, double *out)
 {
     double v;
-    if (!take(c, key, n) || !read_number(c, &v) || !isfinite(v) ||
-        fabs(v) > POSE_FRAME_MAX_COORD)
+    /* One comparison also refuses NaN and the infinities. */
+    if (!take(c, key, n) || !read_number(c, &v) ||
+        !(fabs(v) <= POSE_FRAME_MAX_COORD))
         return 0;
     *out = v;
     return 1;
