@@ -157,7 +157,8 @@ static const uint64_t pow5_neg[30][2] = {
  * Gigabyte per Second", 2021): the product's top bits are the double's
  * significand, correctly rounded unless they sit too close to a rounding
  * boundary to tell, the cases that return 0 for a slower exact path. */
-static int lemire_convert(uint64_t mant, int exp10, double *out)
+__attribute__((always_inline)) static inline int
+lemire_convert(uint64_t mant, int exp10, double *out)
 {
     if (exp10 < -30 || exp10 > -1 || mant == 0)
         return 0;
