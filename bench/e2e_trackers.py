@@ -155,6 +155,14 @@ def main():
         print(f"  latency input -> output, per tracker p99: median "
               f"{statistics.median(p99s):.1f} ms, worst {max(p99s):.1f} ms "
               f"(target < {TARGET_P99_MS:.0f}); worst max {max(maxes):.1f} ms")
+        # Frames a newer one replaced while the screen's socket was full:
+        # the viewer, not the daemon, fell behind.
+        slow = [m for m in metas if m["latency_ms"]["p99"] > 2]
+        print(f"  session frames superseded: "
+              f"{sum(m.get('superseded_count', 0) for m in metas):,} in all; "
+              f"{len(slow)} trackers with p99 > 2 ms, "
+              f"{sum(m.get('superseded_count', 0) > 0 for m in slow)} of them "
+              f"with frames superseded")
         print(f"  memory: idle {idle / 1024:.1f} MiB, peak {max(rss) / 1024:.1f} "
               f"MiB, {per:.1f} KiB per tracker (target < {TARGET_KIB})")
         ours = sum(r >= SUSTAINED for r in rates)
