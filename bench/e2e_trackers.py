@@ -38,10 +38,17 @@ SUSTAINED = 0.95 * 30
 RAMP_BATCH, RAMP_PAUSE = 200, 0.5
 
 
+def progress(r):
+    """The tracker's last PROGRESS meta, or {}: one read of the result
+    backend (r.state and then r.info would be two, for each tracker)."""
+    meta = r.backend.get_task_meta(r.id)
+    return (meta.get("result") or {}) if meta["status"] == "PROGRESS" else {}
+
+
 def frames_taken(r):
     """(frames, seconds) from the tracker's last PROGRESS: its own count
     and clock, so a PROGRESS read late does not skew the rate."""
-    info = (r.info or {}) if r.state == "PROGRESS" else {}
+    info = progress(r)
     return info.get("message_count", 0), info.get("elapsed_time", 0.0)
 
 
@@ -58,8 +65,7 @@ def measure(rs, seconds, running, sample=None):
     # A machine past its capacity never gets them all going: measure those
     # that are after a minute (the others count as not sustained).
     try:
-        support.wait_for(lambda: all(r.state == "PROGRESS" and
-                                     r.info.get("input_connected")
+        support.wait_for(lambda: all(progress(r).get("input_connected")
                                      for r in rs[:running]), 60,
                          interval=1, what=f"{running} trackers streaming")
     except AssertionError:
@@ -143,7 +149,7 @@ def main():
         rss = []
         rates, up = measure(rs, SECONDS, running=N, sample=lambda: rss.append(
             support.rss_kib(worker.proc.pid)))
-        metas = [r.info for r in rs if r.state == "PROGRESS"]
+        metas = [m for m in map(progress, rs) if m]
         p99s = [m["latency_ms"]["p99"] for m in metas] or [0]
         maxes = [m["latency_ms"]["max"] for m in metas] or [0]
         per = (max(rss) - idle) / N
@@ -157,12 +163,12 @@ def main():
               f"(target < {TARGET_P99_MS:.0f}); worst max {max(maxes):.1f} ms")
         # Frames a newer one replaced while the screen's socket was full:
         # the viewer, not the daemon, fell behind.
-        slow = [m for m in metas if m["latency_ms"]["p99"] > 2]
-        print(f"  session frames superseded: "
-              f"{sum(m.get('superseded_count', 0) for m in metas):,} in all; "
+        superseded = [m.get("superseded_count", 0) for m in metas]
+        slow = [k for k, m in enumerate(metas) if m["latency_ms"]["p99"] > 2]
+        print(f"  session frames superseded: {sum(superseded):,} in all; "
               f"{len(slow)} trackers with p99 > 2 ms, "
-              f"{sum(m.get('superseded_count', 0) > 0 for m in slow)} of them "
-              f"with frames superseded")
+              f"{sum(superseded[k] > 0 for k in slow)} of them with frames "
+              f"superseded")
         print(f"  memory: idle {idle / 1024:.1f} MiB, peak {max(rss) / 1024:.1f} "
               f"MiB, {per:.1f} KiB per tracker (target < {TARGET_KIB})")
         ours = sum(r >= SUSTAINED for r in rates)

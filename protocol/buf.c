@@ -191,10 +191,6 @@ char *buf_detach(buf *b, size_t *len)
     return d;
 }
 
-/* Fixed-point through a 64-bit integer: exact for the magnitudes the
- * tracker streams (|v| < 1e9 at 6 places) and several times faster than
- * printf; anything larger takes printf's shortest round-trip form. The
- * digits are written backwards into a small array, then copied once. */
 /* "00" "01" ... "99": two digits per lookup. */
 static const char digit_pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233"
@@ -256,6 +252,9 @@ static void split_decimal(uint64_t u, int places, uint64_t *whole,
 #undef SPLIT
 }
 
+/* Fixed-point through a 64-bit integer: exact for the magnitudes the
+ * tracker streams (|v| < 1e9 at 6 places) and several times faster than
+ * printf; anything larger takes printf's shortest round-trip form. */
 size_t buf_format_decimal(char *dst, double v, int places)
 {
     static const double scale[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};

@@ -116,15 +116,16 @@ class WsServer:
 
 class RawWsServer:
     """A WebSocket server written by hand, for peers that misbehave on
-    purpose: it listens on loopback and runs serve(conn, nth) on a thread
-    for the nth connection; the helpers below are the protocol pieces a
-    subclass takes or leaves out."""
+    purpose: it listens on loopback (port, or a free one) and runs
+    serve(conn, nth) on a thread for the nth connection, then closes it;
+    the helpers below are the protocol pieces a subclass takes or leaves
+    out."""
 
     GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-    def __init__(self):
+    def __init__(self, port=None):
         import socket
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"ws://127.0.0.1:{self.port}/ws/"
         self.connects = 0
         self.sock = socket.socket()
@@ -133,7 +134,8 @@ class RawWsServer:
         self.sock.listen(8)
         self.sock.settimeout(0.2)
         self.running = True
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
 
     def _accept(self):
         while self.running:
@@ -224,6 +226,8 @@ class RawWsServer:
                 return
             buf += chunk
 
-    def close(self):
+    def shutdown(self):
+        """Stops listening (the port is free again when this returns)."""
         self.running = False
+        self._thread.join(2)
         self.sock.close()

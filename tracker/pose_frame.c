@@ -352,6 +352,13 @@ static int next_member(scan *c, int *first, const char **key, size_t *klen)
     return read_key(c, key, klen);
 }
 
+/* Finite and within POSE_FRAME_MAX_COORD: one comparison also refuses
+ * NaN and the infinities. */
+static inline int coord_ok(double v)
+{
+    return fabs(v) <= POSE_FRAME_MAX_COORD;
+}
+
 /* A coordinate: a finite number within POSE_FRAME_MAX_COORD; anything
  * else makes the landmark bad (the value is still skipped validly). */
 static int read_coord(scan *c, double *out)
@@ -359,9 +366,7 @@ static int read_coord(scan *c, double *out)
     int ch = peek(c);
     if (ch == '-' || is_digit(ch)) {
         double v;
-        if (!read_number(c, &v))
-            return 0;
-        if (!(fabs(v) <= POSE_FRAME_MAX_COORD)) /* NaN and inf too */
+        if (!read_number(c, &v) || !coord_ok(v))
             return 0;
         *out = v;
         return 1;
@@ -410,13 +415,13 @@ __attribute__((always_inline)) static inline int take(scan *c, const char *lit,
     return 1;
 }
 
+/* A key and its coordinate, with no space around the number (the exact
+ * layout; read_coord() for any other). */
 __attribute__((always_inline)) static inline int
 take_coord(scan *c, const char *key, size_t n, double *out)
 {
     double v;
-    /* One comparison also refuses NaN and the infinities. */
-    if (!take(c, key, n) || !read_number(c, &v) ||
-        !(fabs(v) <= POSE_FRAME_MAX_COORD))
+    if (!take(c, key, n) || !read_number(c, &v) || !coord_ok(v))
         return 0;
     *out = v;
     return 1;

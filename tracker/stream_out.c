@@ -114,6 +114,11 @@ int stream_out_write(stream_out *o, const uv_buf_t *bufs, unsigned n)
     return try_write(o, bufs, n);
 }
 
+int stream_out_corked(const stream_out *o)
+{
+    return o->corked;
+}
+
 void stream_out_cork(stream_out *o)
 {
     o->corked = 1;

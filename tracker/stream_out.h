@@ -40,6 +40,8 @@ size_t stream_out_pending(const stream_out *o);
 /* Whether the kernel has refused bytes (a uv_write waits for room), as
  * opposed to bytes only held by the cork. */
 int stream_out_blocked(const stream_out *o);
+/* Whether writes are held by a cork. */
+int stream_out_corked(const stream_out *o);
 /* Holds writes back, to go out together in one write at the uncork: many
  * small messages made in one go then cost one system call and one TCP
  * segment, not one each. */

@@ -85,8 +85,7 @@ typedef struct ws_conn {
     int tls_done;
     int paused; /* on the hub's paused list */
     struct ws_conn *paused_next, **paused_prev;
-    int corked; /* on the hub's corked list */
-    struct ws_conn *corked_next;
+    struct ws_conn *corked_next; /* the hub's list, while out is corked */
 } ws_conn;
 
 /* A name lookup in libuv's thread pool; it may outlive the attempt. */
@@ -242,7 +241,7 @@ static void frame_sent(ws_client *c, uint64_t born)
 {
     if (!c->cbs.on_sent)
         return;
-    if (!c->conn || !c->conn->corked) {
+    if (!c->conn || !stream_out_corked(&c->conn->out)) {
         c->cbs.on_sent(c, born, c->data);
         return;
     }
@@ -254,10 +253,12 @@ static void frame_sent(ws_client *c, uint64_t born)
     c->corked_born[c->ncorked_born++] = born;
 }
 
-/* Writes what the cork holds and reports its session frames as sent; the
- * connection stays corked. Returns 0, or a libuv error. */
-static int release_cork(ws_conn *conn)
+/* Writes what the cork holds and reports its session frames as sent.
+ * Returns 0, or a libuv error. */
+static int uncork(ws_conn *conn)
 {
+    if (!stream_out_corked(&conn->out))
+        return 0;
     int r = stream_out_uncork(&conn->out);
     ws_client *c = conn->owner;
     if (c && c->conn == conn) {
@@ -268,19 +269,10 @@ static int release_cork(ws_conn *conn)
     return r;
 }
 
-static int uncork(ws_conn *conn)
-{
-    if (!conn->corked)
-        return 0;
-    conn->corked = 0;
-    return release_cork(conn);
-}
-
 static int raw_write(ws_conn *conn, const char *p, size_t n)
 {
     ws_hub *h = conn->hub;
-    if (h->batching && !conn->corked) {
-        conn->corked = 1;
+    if (h->batching && !stream_out_corked(&conn->out)) {
         conn->corked_next = h->corked;
         h->corked = conn;
         stream_out_cork(&conn->out);
@@ -288,8 +280,10 @@ static int raw_write(ws_conn *conn, const char *p, size_t n)
     uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
     if (stream_out_write(&conn->out, &b, 1) < 0)
         return -1;
-    if (conn->corked && stream_out_pending(&conn->out) >= WS_CORK_MAX) {
-        int r = release_cork(conn);
+    /* Still on the hub's list: corked again, it is written at the end. */
+    if (stream_out_corked(&conn->out) &&
+        stream_out_pending(&conn->out) >= WS_CORK_MAX) {
+        int r = uncork(conn);
         stream_out_cork(&conn->out);
         return r < 0 ? -1 : 0;
     }

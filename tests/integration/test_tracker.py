@@ -18,8 +18,9 @@ from support import free_port, wait_for
 from wsserver import RawWsServer, WsServer
 
 
-def start(ctx, store, **kw):
-    ctx.worker("--wall-store", store, "-c", str(kw.pop("concurrency", 16)))
+def start(ctx, store, *worker_args, **kw):
+    ctx.worker("--wall-store", store, "-c", str(kw.pop("concurrency", 16)),
+               *worker_args)
     app = ctx.app()
     return app, app.send_task(TRACKER, kwargs=kw)
 
@@ -43,7 +44,8 @@ def feed(server, lines, pause=0.0):
 
 def stop_servers(*servers):
     for s in servers:
-        s.shutdown()
+        if s:
+            s.shutdown()
 
 
 def test_generated_climb_completes_the_route_at_the_expected_times(ctx):
@@ -449,36 +451,16 @@ def test_wss_streams_are_verified_against_the_ca_file(ctx):
         stop_servers(src, out)
 
 
-class RefusingServer:
+class RefusingServer(RawWsServer):
     """Accepts TCP connections on a port and closes them at once, noting
     when each came: a WebSocket server that is down but still listening."""
 
     def __init__(self, port):
-        import socket
-        import threading
         self.times = []
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.running = True
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
+        super().__init__(port)
 
-    def _loop(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.times.append(time.monotonic())
-            conn.close()
-
-    def close(self):
-        self.running = False
-        self.thread.join(2)
-        self.sock.close()
+    def serve(self, conn, nth):
+        self.times.append(time.monotonic())
 
 
 def test_reconnects_back_off_doubling_and_reset_after_a_success(ctx):
@@ -496,7 +478,7 @@ def test_reconnects_back_off_doubling_and_reset_after_a_success(ctx):
         gaps = [b - a for a, b in zip(down.times, down.times[1:])][:4]
         for gap, want in zip(gaps, [0.2, 0.4, 0.8, 1.6]):
             assert want * 0.8 < gap < want * 1.5 + 0.1, (gaps, want)
-        down.close()
+        down.shutdown()
         src = WsServer(port)
         src.wait_client(timeout=10)
         # Connected: the next loss retries after reconnect_delay again.
@@ -511,10 +493,7 @@ def test_reconnects_back_off_doubling_and_reset_after_a_success(ctx):
         r.revoke(terminate=True)
         wait_for(lambda: r.state == states.REVOKED, 10, what="REVOKED")
     finally:
-        down.close()
-        if src:
-            src.shutdown()
-        out.shutdown()
+        stop_servers(down, src, out)
 
 
 def test_time_limits_end_the_session_as_abandoned(ctx):
@@ -624,11 +603,9 @@ def test_a_silent_link_is_pinged_then_dropped_and_reconnected(ctx):
     silent = SilentWsServer()
     out = WsServer()
     try:
-        ctx.worker("--wall-store", store, "--ws-ping-interval", "1")
-        app = ctx.app()
-        r = app.send_task(TRACKER, kwargs=dict(
-            route_id=1, input_websocket_url=silent.url,
-            output_websocket_url=out.url, reconnect_delay=0.2))
+        app, r = start(ctx, store, "--ws-ping-interval", "1", route_id=1,
+                       input_websocket_url=silent.url,
+                       output_websocket_url=out.url, reconnect_delay=0.2)
         wait_for(lambda: 9 in silent.opcodes, 10, what="a ping (opcode 9)")
         # Unanswered for twice the interval: the link is dropped and made
         # again, while the healthy output link (it answers) stays up.
@@ -637,8 +614,7 @@ def test_a_silent_link_is_pinged_then_dropped_and_reconnected(ctx):
         r.revoke(terminate=True)
         wait_for(lambda: r.state == states.REVOKED, 10, what="REVOKED")
     finally:
-        silent.close()
-        out.shutdown()
+        stop_servers(silent, out)
 
 
 class HostileWsServer(RawWsServer):
@@ -716,8 +692,7 @@ def test_a_hostile_server_is_refused_and_a_good_one_read_in_fragments(ctx):
         r.revoke(terminate=True)
         wait_for(lambda: r.state == states.REVOKED, 10, what="REVOKED")
     finally:
-        hostile.close()
-        out.shutdown()
+        stop_servers(hostile, out)
 
 
 def test_a_burst_far_faster_than_real_time_is_read_whole_and_in_order(ctx):
@@ -740,11 +715,8 @@ def test_a_burst_far_faster_than_real_time_is_read_whole_and_in_order(ctx):
 
     src, out = WsServer(feeder=feeder), WsServer()
     try:
-        ctx.worker("--wall-store", store)
-        app = ctx.app()
-        r = app.send_task(TRACKER, kwargs=dict(
-            route_id=1, input_websocket_url=src.url,
-            output_websocket_url=out.url, no_stream_landmarks=True))
+        app, r = start(ctx, store, route_id=1, input_websocket_url=src.url,
+                       output_websocket_url=out.url, no_stream_landmarks=True)
         wait_for(lambda: r.state == "PROGRESS" and
                  r.info["message_count"] == passes * len(lines), 60,
                  interval=0.5, what="every frame of the burst")
